@@ -1,0 +1,58 @@
+# Parent Portal assistant. `make run` sets everything up and starts it; `make test` sets up and tests.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+RASA := $(BIN)/rasa
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: setup run shell train test validate test-stories test-py bench db clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml scripts/find-python310.sh
+	@PY310=$$(scripts/find-python310.sh) || exit 1; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then \
+	  echo "Creating $(VENV) with $$PY310"; rm -rf $(VENV); "$$PY310" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --upgrade "pip<24.1" wheel "setuptools<71"
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# Trains only when the data, domain or config changed (Rasa's own fingerprint check).
+train: setup
+	$(RASA) train --quiet
+
+db: setup
+	$(BIN)/portal-admin seed-demo --if-empty
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings
+
+run: train db
+	@scripts/run.sh
+
+shell: train db
+	@scripts/run.sh shell
+
+test-py: setup
+	$(PY) -m pytest -q
+
+test-stories: train
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+test: validate train
+	$(PY) -m pytest -q -p no:cacheprovider
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
+
+bench: train
+	$(PY) bench/nlu_eval.py
+	$(PY) bench/roster_import.py --write-docs
+
+clean:
+	rm -rf results .pytest_cache

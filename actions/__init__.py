@@ -1,0 +1,1 @@
+"""Custom actions for the Parent Portal assistant, one module per concern."""

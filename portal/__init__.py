@@ -1,0 +1,1 @@
+"""Portal store: district configuration, account and household records, tickets."""

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Start the action server (:5055) and the Rasa server (:5005, REST channel, HTTP API behind a token).
+# `scripts/run.sh shell` talks to the assistant in this terminal instead of serving HTTP.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+mkdir -p var
+
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  # No token in the environment: make one for this machine, kept out of git in var/.
+  [ -s var/rasa_auth_token ] || "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(24))' > var/rasa_auth_token
+  RASA_AUTH_TOKEN=$(cat var/rasa_auth_token)
+  echo "RASA_AUTH_TOKEN was not set; using the token in var/rasa_auth_token."
+fi
+export RASA_AUTH_TOKEN
+
+"$BIN/rasa" run actions --actions actions --port "${ACTION_PORT:-5055}" > var/action_server.log 2>&1 &
+ACTIONS_PID=$!
+trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT INT TERM
+for _ in $(seq 1 60); do
+  "$BIN/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "http://localhost:${ACTION_PORT:-5055}/health" >/dev/null 2>&1 && break
+  kill -0 $ACTIONS_PID 2>/dev/null || { echo "The action server failed to start; see var/action_server.log"; exit 1; }
+  sleep 1
+done
+
+if [ "${1:-}" = "shell" ]; then
+  "$BIN/rasa" shell --endpoints endpoints.yml
+  exit 0
+fi
+
+cat <<MSG
+
+The assistant is starting on http://localhost:${RASA_PORT:-5005} (ready when Rasa logs "Rasa server is up and running").
+Talk to it from another terminal:
+  curl -s localhost:${RASA_PORT:-5005}/webhooks/rest/webhook -d '{"sender":"me","message":"how do I get a parent portal account?"}'
+HTTP API (token required):  curl -s "localhost:${RASA_PORT:-5005}/status?token=\$(cat var/rasa_auth_token)"
+Or run 'make shell' to chat in a terminal. Stop with Ctrl+C.
+
+MSG
+"$BIN/rasa" run --enable-api --auth-token "$RASA_AUTH_TOKEN" --port "${RASA_PORT:-5005}" \
+  --endpoints endpoints.yml --credentials credentials.yml
