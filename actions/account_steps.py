@@ -4,13 +4,15 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import utter
+from actions.common import entity_values, outcome
 
 STEPS = ["request_form", "key_email", "new_user", "enter_key", "create_login", "back_to_login", "security_step"]
 DONE = "done"
+# Steps whose help names the school; without a school the district version is given.
+SCHOOL_SPECIFIC_HELP = ("request_form", "key_email")
 
 
 def next_step(current: Optional[str]) -> str:
@@ -21,23 +23,9 @@ def next_step(current: Optional[str]) -> str:
     return STEPS[index] if index < len(STEPS) else DONE
 
 
-def step_response(step: str) -> str:
-    """Response that explains a step."""
-    return "utter_step_done" if step == DONE else f"utter_step_{step}"
-
-
-def show_step(dispatcher: CollectingDispatcher, tracker: Tracker, step: str) -> list[EventType]:
-    """Explain one step and remember it as where the parent is."""
-    utter(dispatcher, step_response(step), tracker)
-    return [SlotSet("account_step", step)]
-
-
 def named_step(tracker: Tracker) -> Optional[str]:
     """A step the parent named in the latest message, if any."""
-    for entity in tracker.latest_message.get("entities", []):
-        if entity.get("entity") == "account_step" and entity.get("value") in STEPS:
-            return str(entity["value"])
-    return None
+    return next((v for v in entity_values(tracker, "account_step") if v in STEPS), None)
 
 
 class ActionAccountNextStep(Action):
@@ -50,9 +38,9 @@ class ActionAccountNextStep(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         current = tracker.get_slot("account_step")
         if current is None or current == DONE:
-            utter(dispatcher, "utter_what_next", tracker)
-            return []
-        return show_step(dispatcher, tracker, next_step(current))
+            return outcome("what_next")
+        step = next_step(current)
+        return outcome(f"step_{step}", account_step=step)
 
 
 class ActionAccountStuck(Action):
@@ -65,7 +53,8 @@ class ActionAccountStuck(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         step = named_step(tracker) or tracker.get_slot("account_step")
         if step not in STEPS:
-            utter(dispatcher, "utter_ask_stuck_where", tracker)
-            return []
-        utter(dispatcher, f"utter_stuck_{step}", tracker)
-        return [SlotSet("account_step", step)]
+            return outcome("stuck_where")
+        help_name = f"stuck_{step}"
+        if step in SCHOOL_SPECIFIC_HELP and not tracker.get_slot("school"):
+            help_name += "_district"
+        return outcome(help_name, account_step=step)

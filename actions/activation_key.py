@@ -8,63 +8,48 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account_steps import show_step
-from actions.common import latest_text, utter
+from actions.common import current_school, latest_text, outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal.activation_keys import KeyParse, check_key, find_key_in_text, normalise_key
 
 MISSES_BEFORE_WAY_OUT = 2
-_KEY_ATTEMPT = re.compile(r"[{(\[]?[A-Za-z0-9][A-Za-z0-9\- ]{10,}[A-Za-z0-9][})\]]?")
-_PROBLEM_RESPONSES = {
-    "too_short": "utter_key_too_short",
-    "too_long": "utter_key_too_long",
-    "bad_characters": "utter_key_bad_characters",
-    "empty": "utter_key_empty",
-}
+LOCKED_STATUSES = ("disabled", "locked")
+_KEY_ATTEMPT = re.compile(r"[{(\[]?[A-Za-z0-9][A-Za-z0-9\-_ ]{10,}[A-Za-z0-9][})\]]?")
 
 
 def key_attempt(text: str) -> Optional[str]:
     """The part of a message that looks like a pasted key, well-formed or not."""
-    found = find_key_in_text(text)
+    found = find_key_in_text(text or "")
     if found:
         return found
-    candidates = [m.group(0) for m in _KEY_ATTEMPT.finditer(text or "")]
-    candidates = [c for c in candidates if any(ch.isdigit() for ch in c) and sum(ch.isalnum() for ch in c) >= 12]
+    candidates = [m.group(0).strip() for m in _KEY_ATTEMPT.finditer(text or "")]
+    candidates = [c for c in candidates
+                  if any(ch.isdigit() for ch in c) and sum(ch.isalnum() for ch in c) >= 12 and "  " not in c]
     return max(candidates, key=len) if candidates else None
 
 
-def explain_malformed(dispatcher: CollectingDispatcher, tracker: Tracker, parsed: KeyParse) -> list[EventType]:
-    """A specific, friendly reason the pasted text is not a key; a way out after repeated misses."""
+def malformed_key(tracker: Tracker, parsed: KeyParse) -> list[EventType]:
+    """A specific reason the pasted text is not a key; a way out after repeated misses."""
     misses = float(tracker.get_slot("key_misses") or 0) + 1
     if misses >= MISSES_BEFORE_WAY_OUT:
-        utter(dispatcher, "utter_key_gave_up", tracker)
-        return [SlotSet("key_misses", 0.0)]
-    utter(dispatcher, _PROBLEM_RESPONSES.get(parsed.problem or "", "utter_key_empty"), tracker,
-          key_length=parsed.length, bad_characters=" ".join(parsed.bad_characters or []))
-    return [SlotSet("key_misses", misses)]
+        return outcome("key_gave_up", key_misses=0.0)
+    problem = parsed.problem if parsed.problem in ("too_short", "too_long", "bad_characters") else "too_short"
+    return outcome(f"key_{problem}", key_misses=misses, key_length=str(parsed.length),
+                   bad_characters=" ".join(parsed.bad_characters or []))
 
 
-async def check_pasted_key(dispatcher: CollectingDispatcher, tracker: Tracker, pasted: str) -> list[EventType]:
-    """Check a pasted key and answer by what the store knows about it."""
-    parsed = normalise_key(pasted)
-    if parsed.key is None:
-        return explain_malformed(dispatcher, tracker, parsed)
+async def checked_key(tracker: Tracker, key: str) -> list[EventType]:
+    """What the store knows about a well-formed key."""
     try:
-        result = await run_in_store(check_key, parsed.key)
+        result = await run_in_store(check_key, key)
     except StoreUnavailable:
-        utter(dispatcher, "utter_store_unavailable", tracker)
-        return []
-    events: list[EventType] = [SlotSet("key_misses", 0.0), SlotSet("pending_offer", None)]
+        return outcome("store_unavailable" if current_school(tracker) else "store_unavailable_district")
     if result.status == "unknown":
-        utter(dispatcher, "utter_key_unknown", tracker)
-        return events
+        return outcome("key_unknown", key_misses=0.0)
     if result.status == "unused":
-        utter(dispatcher, "utter_key_unused", tracker)
-        return events + show_step(dispatcher, tracker, "enter_key")
-    locked = result.account_status in ("disabled", "locked")
-    utter(dispatcher, "utter_key_account_locked" if locked else "utter_key_redeemed", tracker)
-    utter(dispatcher, "utter_offer_lookup", tracker)
-    return events + [SlotSet("topic", "key_already_used"), SlotSet("pending_offer", "lookup")]
+        return outcome("key_unused", key_misses=0.0, account_step="enter_key")
+    found = "key_account_locked" if result.account_status in LOCKED_STATUSES else "key_redeemed"
+    return outcome(found, key_misses=0.0) + [SlotSet("topic", "key_already_used")]
 
 
 class ActionCheckActivationKey(Action):
@@ -77,6 +62,8 @@ class ActionCheckActivationKey(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         pasted = key_attempt(latest_text(tracker))
         if pasted is None:
-            utter(dispatcher, "utter_activation_key_help", tracker)
-            return [SlotSet("pending_offer", None)]
-        return await check_pasted_key(dispatcher, tracker, pasted)
+            return outcome("key_help")
+        parsed = normalise_key(pasted)
+        if parsed.key is None:
+            return malformed_key(tracker, parsed)
+        return await checked_key(tracker, parsed.key)

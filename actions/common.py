@@ -1,10 +1,14 @@
-"""Helpers shared by the actions: response variables from district.yml and the current school."""
+"""Helpers shared by the actions: slot values for responses, the district and the current school.
+
+Actions never send text themselves: they set `outcome` and the slots the responses show,
+and the rules in data/rules pick the responses (every sentence lives in domain.yml).
+"""
 from __future__ import annotations
 
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.events import EventType, SlotSet
 
 from portal.district import District, School, load_district
 
@@ -14,11 +18,10 @@ def district() -> District:
     return load_district()
 
 
-def district_vars() -> dict[str, str]:
-    """Variables every response may use."""
+def district_values() -> dict[str, Any]:
+    """Slot values that every response may show."""
     config = district()
     return {
-        "district_name": config.name,
         "district_short_name": config.short_name,
         "district_phone": config.phone,
         "district_hours": config.office_hours,
@@ -26,17 +29,13 @@ def district_vars() -> dict[str, str]:
     }
 
 
-def school_vars(school: Optional[School]) -> dict[str, str]:
-    """Variables describing one school, falling back to the district office when unknown."""
+def school_values(school: Optional[School]) -> dict[str, Any]:
+    """Slot values describing the chosen school (all None when no school is chosen)."""
     if school is None:
-        config = district()
-        return {
-            "school_name": "the district office",
-            "school_phone": config.phone,
-            "school_hours": config.office_hours,
-            "request_form_url": config.website_url,
-        }
+        return {"school": None, "school_name": None, "school_phone": None, "school_hours": None,
+                "request_form_url": None}
     return {
+        "school": school.id,
         "school_name": school.name,
         "school_phone": school.phone,
         "school_hours": school.office_hours.describe(),
@@ -44,31 +43,27 @@ def school_vars(school: Optional[School]) -> dict[str, str]:
     }
 
 
+def slot_events(values: dict[str, Any]) -> list[EventType]:
+    """SlotSet events for a mapping of slot names to values."""
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+def outcome(name: str, **values: Any) -> list[EventType]:
+    """Events that report what an action found, with the values its responses show."""
+    return slot_events(values) + [SlotSet("outcome", name)]
+
+
 def current_school(tracker: Tracker) -> Optional[School]:
     """The school chosen in this conversation, if any."""
     return district().school_by_id(tracker.get_slot("school"))
 
 
-def utter(dispatcher: CollectingDispatcher, response: str, tracker: Optional[Tracker] = None,
-          school: Optional[School] = None, **extra: Any) -> None:
-    """Send a domain response with district, school and extra variables filled in."""
-    if school is None and tracker is not None:
-        school = current_school(tracker)
-    values: dict[str, Any] = {**district_vars(), **school_vars(school), **extra}
-    dispatcher.utter_message(response=response, **values)
-
-
-def response_text(domain: dict[str, Any], response: str) -> str:
-    """The first text of a domain response, for short labels used inside other responses."""
-    variations = domain.get("responses", {}).get(response) or [{}]
-    return str(variations[0].get("text", ""))
-
-
-def latest_intent(tracker: Tracker) -> str:
-    """Name of the intent of the latest user message ('' when none)."""
-    return (tracker.latest_message or {}).get("intent", {}).get("name") or ""
-
-
 def latest_text(tracker: Tracker) -> str:
     """Text of the latest user message ('' when none)."""
     return (tracker.latest_message or {}).get("text") or ""
+
+
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
+    """Values of one entity type in the latest user message."""
+    return [str(e.get("value")) for e in (tracker.latest_message or {}).get("entities", [])
+            if e.get("entity") == entity and e.get("value")]

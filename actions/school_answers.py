@@ -7,72 +7,48 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.account_steps import show_step
-from actions.common import current_school, district, utter
-from actions.tickets import offer_ticket, open_ticket_now
+from actions.common import current_school, district, outcome
 from portal.district import School
 
 
-def answer_get_account(dispatcher: CollectingDispatcher, tracker: Tracker, school: School) -> list[EventType]:
-    """Either the school makes the account, or step 1 of doing it yourself."""
-    if school.creates_accounts:
-        utter(dispatcher, "utter_school_creates_accounts", school=school)
-        return [SlotSet("account_step", None)]
-    utter(dispatcher, "utter_one_account_all_kids", school=school)
-    return show_step(dispatcher, tracker, "request_form")
-
-
-def answer_request_form(dispatcher: CollectingDispatcher, tracker: Tracker, school: School) -> list[EventType]:
-    """The school's request form link (or that the school makes accounts itself)."""
-    if school.creates_accounts:
-        utter(dispatcher, "utter_school_creates_accounts", school=school)
-    else:
-        utter(dispatcher, "utter_request_form", school=school)
-    return [SlotSet("account_step", "request_form")] if not school.creates_accounts else []
-
-
-def answer_no_key_email(dispatcher: CollectingDispatcher, tracker: Tracker, school: School) -> list[EventType]:
-    """Tips for a missing key email, and an offer to ask the school to resend it."""
-    utter(dispatcher, "utter_no_key_email", school=school)
-    utter(dispatcher, "utter_offer_key_resend", school=school)
-    return offer_ticket("key_not_received", school)
-
-
-def answer_attendance(dispatcher: CollectingDispatcher, school: Optional[School]) -> list[EventType]:
+def attendance_answer(school: Optional[School]) -> list[EventType]:
     """Whether attendance shows in the portal, per school when schools differ."""
     config = district()
     reason = str(config.feature("attendance_reason", school) or "")
-    if config.feature("attendance_visible", school):
-        utter(dispatcher, "utter_attendance_visible" if school else "utter_attendance_visible_district", school=school)
-    elif school is None:
-        utter(dispatcher, "utter_attendance_hidden_district", attendance_reason=reason)
-    else:
-        utter(dispatcher, "utter_attendance_hidden", school=school, attendance_reason=reason)
-    return []
+    visible = bool(config.feature("attendance_visible", school))
+    name = "attendance_visible" if visible else "attendance_hidden"
+    return outcome(name if school else f"{name}_district", attendance_reason=reason)
 
 
-async def answer_handoff(dispatcher: CollectingDispatcher, tracker: Tracker, school: School) -> list[EventType]:
-    """Open a handoff ticket so a person at the school answers."""
-    await open_ticket_now(dispatcher, tracker, "handoff", school, response="utter_handoff")
-    return []
+def account_answer(school: School) -> list[EventType]:
+    """Either the school makes the account, or step 1 of doing it yourself."""
+    if school.creates_accounts:
+        return outcome("school_creates_accounts", account_step=None)
+    return outcome("account_step_one", account_step="request_form")
 
 
-async def answer_topic(dispatcher: CollectingDispatcher, tracker: Tracker, topic: Optional[str],
-                       school: Optional[School]) -> list[EventType]:
-    """Answer `topic` for `school`; asks what's next when there is nothing to answer."""
-    events: list[EventType] = [SlotSet("pending_offer", None), SlotSet("school_misses", 0.0)]
+def request_form_answer(school: School) -> list[EventType]:
+    """The school's request form link (or that the school makes accounts itself)."""
+    if school.creates_accounts:
+        return outcome("school_creates_accounts")
+    return outcome("request_form", account_step="request_form")
+
+
+def topic_answer(topic: Optional[str], school: Optional[School]) -> list[EventType]:
+    """What to answer about `topic` at `school`."""
     if topic == "attendance":
-        return events + answer_attendance(dispatcher, school)
-    if school is not None and topic == "get_account":
-        return events + answer_get_account(dispatcher, tracker, school)
-    if school is not None and topic == "request_form":
-        return events + answer_request_form(dispatcher, tracker, school)
-    if school is not None and topic == "no_key_email":
-        return events + answer_no_key_email(dispatcher, tracker, school)
-    if school is not None and topic == "handoff":
-        return events + await answer_handoff(dispatcher, tracker, school)
-    utter(dispatcher, "utter_what_next", school=school)
-    return events
+        return attendance_answer(school)
+    if school is None:
+        return outcome("what_next")
+    if topic == "get_account":
+        return account_answer(school)
+    if topic == "request_form":
+        return request_form_answer(school)
+    if topic == "no_key_email":
+        return outcome("no_key_email", ticket_kind="key_not_received")
+    if topic == "handoff":
+        return outcome("open_handoff", ticket_kind="handoff")
+    return outcome("what_next")
 
 
 class ActionAnswerForSchool(Action):
@@ -83,4 +59,5 @@ class ActionAnswerForSchool(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        return await answer_topic(dispatcher, tracker, tracker.get_slot("topic"), current_school(tracker))
+        cleared = [SlotSet("school_misses", 0.0), SlotSet("school_question", None)]
+        return cleared + topic_answer(tracker.get_slot("topic"), current_school(tracker))

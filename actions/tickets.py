@@ -1,4 +1,4 @@
-"""Opening tickets for school staff, answering yes/no to an offer, and ticket status."""
+"""Opening tickets for school staff, declining an offer, and ticket status."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_school, district, response_text, utter
+from actions.common import current_school, district, outcome
 from actions.store import StoreUnavailable, run_in_store
 from actions.transcript import build_transcript
 from portal import tickets as ticket_store
@@ -16,6 +16,7 @@ from portal.district import School
 
 logger = logging.getLogger(__name__)
 
+# Staff-facing summaries (not shown to parents).
 SUMMARIES = {
     "account_reset": "Parent needs the portal account reset (username and password).",
     "household_fix": "Parent cannot see all children: household/guardian records need fixing.",
@@ -25,21 +26,9 @@ SUMMARIES = {
 }
 
 
-def offer_ticket(kind: str, school: Optional[School], details: Optional[dict[str, Any]] = None) -> list[EventType]:
-    """Slot events that make the next 'yes' open a ticket of this kind at this school."""
-    return [SlotSet("pending_offer", "ticket"), SlotSet("ticket_kind", kind),
-            SlotSet("ticket_school", school.id if school else None), SlotSet("ticket_details", details)]
-
-
-def ticket_school(tracker: Tracker) -> Optional[School]:
-    """Where an offered ticket goes: the school chosen for it, else the conversation's school."""
-    return district().school_by_id(tracker.get_slot("ticket_school")) or current_school(tracker)
-
-
-async def open_ticket_now(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str,
-                          school: Optional[School], details: Optional[dict[str, Any]] = None,
-                          response: str = "utter_ticket_opened") -> Optional[int]:
-    """Open (or find the already open) ticket and tell the parent its number and what happens next."""
+async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
+                          details: Optional[dict[str, Any]] = None) -> list[EventType]:
+    """Open (or find the already open) ticket of this kind for this conversation."""
     guardian_id = tracker.get_slot("verified_guardian_id")
     try:
         ticket, created = await run_in_store(
@@ -55,16 +44,16 @@ async def open_ticket_now(dispatcher: CollectingDispatcher, tracker: Tracker, ki
             details=details or {},
         )
     except StoreUnavailable:
-        utter(dispatcher, "utter_ticket_failed", school=school)
-        return None
+        return outcome("ticket_failed")
     logger.info("Ticket %s (%s) %s for school %s", ticket.id, kind, "opened" if created else "reused",
                 school.id if school else "-")
-    utter(dispatcher, response if created else "utter_ticket_already_open", school=school, ticket_id=ticket.id)
-    return ticket.id
+    if not created:
+        return outcome("ticket_already_open", ticket_id=str(ticket.id))
+    return outcome("handoff_opened" if kind == "handoff" else "ticket_opened", ticket_id=str(ticket.id))
 
 
 class ActionOpenTicket(Action):
-    """The parent said yes to an offered ticket."""
+    """Open the ticket the conversation led to (kind in the `ticket_kind` slot)."""
 
     def name(self) -> str:
         return "action_open_ticket"
@@ -72,21 +61,27 @@ class ActionOpenTicket(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         kind = tracker.get_slot("ticket_kind") or "other"
-        await open_ticket_now(dispatcher, tracker, kind, ticket_school(tracker), tracker.get_slot("ticket_details"))
-        return [SlotSet("pending_offer", None)]
+        school = district().school_by_id(tracker.get_slot("ticket_school")) or current_school(tracker)
+        events = await open_ticket_for(tracker, kind, school, tracker.get_slot("ticket_details"))
+        return [SlotSet("ticket_school", None), SlotSet("ticket_details", None), *events]
 
 
 class ActionDeclineOffer(Action):
-    """The parent said no to an offered lookup or ticket."""
+    """The parent said no to an offered check or ticket."""
 
     def name(self) -> str:
         return "action_decline_offer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        school = ticket_school(tracker)
-        utter(dispatcher, "utter_offer_declined" if school else "utter_offer_declined_district", school=school)
-        return [SlotSet("pending_offer", None)]
+        return outcome("declined" if current_school(tracker) else "declined_district")
+
+
+def describe_tickets(tickets: list[Any]) -> str:
+    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data."""
+    names = {s.id: s.name for s in district().schools}
+    parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({t.status.replace('_', ' ')})" for t in tickets]
+    return "; ".join(parts)
 
 
 class ActionTicketStatus(Action):
@@ -100,13 +95,7 @@ class ActionTicketStatus(Action):
         try:
             tickets = await run_in_store(ticket_store.tickets_for_conversation, tracker.sender_id)
         except StoreUnavailable:
-            utter(dispatcher, "utter_store_unavailable", tracker)
-            return []
+            return outcome("store_unavailable" if current_school(tracker) else "store_unavailable_district")
         if not tickets:
-            utter(dispatcher, "utter_no_tickets", tracker)
-            return []
-        for ticket in tickets:
-            label = response_text(domain, f"utter_ticket_label_{ticket.kind}") or ticket.kind
-            utter(dispatcher, f"utter_ticket_status_{ticket.status}", school=district().school_by_id(ticket.school_id),
-                  ticket_id=ticket.id, ticket_label=label)
-        return []
+            return outcome("no_tickets")
+        return outcome("tickets_listed", ticket_list=describe_tickets(tickets))

@@ -6,13 +6,11 @@ import re
 from datetime import date
 from typing import Any, Optional
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import utter
-from actions.school_form import confirm_typed_school, validate_school_value
+from actions.school_form import validate_school_value
 from actions.store import StoreUnavailable, run_in_store
 from portal.identity import parse_birth_date, verify_guardian
 
@@ -20,16 +18,11 @@ logger = logging.getLogger(__name__)
 
 MAX_VERIFY_ATTEMPTS = 3
 IDENTITY_SLOTS = ("contact", "child_first_name", "child_birth_date")
-EXPLANATION_FOR_TOPIC = {
-    "key_already_used": "utter_key_already_used",
-    "missing_students": "utter_missing_students",
-    "forgot_password": "utter_forgot_password",
-    "forgot_username": "utter_forgot_username",
-}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _NAME_FILLER = {"his", "her", "their", "name", "names", "is", "are", "its", "it's", "my", "son", "daughter",
-                "kid", "child", "the", "first", "and", "called", "i", "think", "oldest", "youngest", "one"}
-_NAME_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'\-]*")
+                "kid", "child", "the", "first", "and", "called", "i", "think", "oldest", "youngest", "one", "she",
+                "he", "it", "s", "missing", "can't", "cant", "see", "not", "only"}
+_NAME_WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*")
 
 
 def attempts_used(tracker: Tracker) -> int:
@@ -49,9 +42,9 @@ def first_names(value: Any) -> list[str]:
     return [w for w in words if w.lower() not in _NAME_FILLER][:5]
 
 
-def birth_date_text(value: Any) -> Optional[date]:
-    """The date in an answer, or None when it can't be read."""
-    return parse_birth_date(str(value or ""))
+def feedback(kind: Optional[str], **slots: Any) -> dict[str, Any]:
+    """Slot updates plus the reason the next question is asked again (None when all is well)."""
+    return {**slots, "lookup_feedback": kind}
 
 
 class ValidateLookupForm(FormValidationAction):
@@ -67,79 +60,54 @@ class ValidateLookupForm(FormValidationAction):
             return ["school", *extra]
         if attempts_used(tracker) >= MAX_VERIFY_ATTEMPTS:
             return ["school"]
-        return domain_slots
+        return ["school", *IDENTITY_SLOTS]
 
     def validate_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                         domain: DomainDict) -> dict[str, Any]:
-        updates = validate_school_value(value, tracker)
-        confirm_typed_school(dispatcher, value, updates)
-        return updates
+        return validate_school_value(value, tracker)
 
     def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                          domain: DomainDict) -> dict[str, Any]:
         if isinstance(value, str) and looks_like_contact(value):
-            return {"contact": value.strip()}
-        utter(dispatcher, "utter_bad_contact", tracker)
-        return {"contact": None}
+            return feedback(None, contact=value.strip())
+        return feedback("bad_contact", contact=None)
 
     def validate_child_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
         names = first_names(value)
         if len(names) == 1 and len(names[0]) <= 40:
-            return {"child_first_name": names[0]}
-        utter(dispatcher, "utter_bad_child_name", tracker)
-        return {"child_first_name": None}
+            return feedback(None, child_first_name=names[0])
+        return feedback("bad_child_name", child_first_name=None)
 
     async def validate_child_birth_date(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> dict[str, Any]:
-        born = birth_date_text(value)
+        born = parse_birth_date(str(value or ""))
         if born is None:
-            utter(dispatcher, "utter_bad_birth_date", tracker)
-            return {"child_birth_date": None}
+            return feedback("bad_date", child_birth_date=None)
         try:
             guardian_id = await run_in_store(verify_guardian, tracker.get_slot("contact"),
                                              tracker.get_slot("child_first_name"), born)
         except StoreUnavailable:
             # Ends the form unverified without counting an attempt; action_after_lookup explains.
-            return {"child_birth_date": born.isoformat()}
+            return feedback(None, child_birth_date=born.isoformat())
         if guardian_id:
-            logger.info("Parent verified in conversation")
-            utter(dispatcher, "utter_verified", tracker)
-            return {"child_birth_date": born.isoformat(), "verified_guardian_id": guardian_id}
-        return self._failed_attempt(dispatcher, tracker, born)
+            logger.info("Parent verified")
+            return feedback(None, child_birth_date=born.isoformat(), verified_guardian_id=guardian_id)
+        return self._failed_attempt(tracker, born)
 
     @staticmethod
-    def _failed_attempt(dispatcher: CollectingDispatcher, tracker: Tracker, born: date) -> dict[str, Any]:
+    def _failed_attempt(tracker: Tracker, born: date) -> dict[str, Any]:
+        """Count a failed attempt; start over, or end the form unverified after the last one."""
         attempts = attempts_used(tracker) + 1
         logger.info("Verification failed (attempt %d of %d)", attempts, MAX_VERIFY_ATTEMPTS)
         if attempts >= MAX_VERIFY_ATTEMPTS:
-            return {"child_birth_date": born.isoformat(), "verify_attempts": float(attempts)}
-        utter(dispatcher, "utter_verify_failed_retry", tracker)
-        return {**{slot: None for slot in IDENTITY_SLOTS}, "verify_attempts": float(attempts)}
+            return feedback(None, child_birth_date=born.isoformat(), verify_attempts=float(attempts))
+        cleared = {slot: None for slot in IDENTITY_SLOTS}
+        return feedback("verify_failed", **cleared, verify_attempts=float(attempts))
 
     def validate_missing_child_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
         names = first_names(value)
         if names:
-            return {"missing_child_name": " and ".join(names)}
-        utter(dispatcher, "utter_bad_child_name", tracker)
-        return {"missing_child_name": None}
-
-
-class ActionExplainAndOfferLookup(Action):
-    """Explain a problem in plain words, then offer to check the parent's account (after verification)."""
-
-    def name(self) -> str:
-        return "action_explain_and_offer_lookup"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        topic = tracker.get_slot("topic")
-        utter(dispatcher, EXPLANATION_FOR_TOPIC.get(topic, "utter_what_next"), tracker)
-        if topic not in EXPLANATION_FOR_TOPIC:
-            return [SlotSet("pending_offer", None)]
-        if attempts_used(tracker) >= MAX_VERIFY_ATTEMPTS and not tracker.get_slot("verified_guardian_id"):
-            utter(dispatcher, "utter_verify_locked", tracker)
-            return [SlotSet("pending_offer", None)]
-        utter(dispatcher, "utter_offer_lookup", tracker)
-        return [SlotSet("pending_offer", "lookup"), SlotSet("missing_child_name", None)]
+            return feedback(None, missing_child_name=" and ".join(names))
+        return feedback("bad_child_name", missing_child_name=None)
