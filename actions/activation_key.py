@@ -14,7 +14,16 @@ from portal.activation_keys import KeyParse, check_key, find_key_in_text, normal
 
 MISSES_BEFORE_WAY_OUT = 2
 LOCKED_STATUSES = ("disabled", "locked")
-_KEY_ATTEMPT = re.compile(r"[{(\[]?[A-Za-z0-9][A-Za-z0-9\-_ ]{10,}[A-Za-z0-9][})\]]?")
+_CODE_TOKEN = re.compile(r"^[{(\[]?[A-Za-z0-9][A-Za-z0-9\-_]*[})\]]?$")
+MIN_ATTEMPT_CHARACTERS = 12
+
+
+def _code_like(token: str) -> bool:
+    """A word that looks like part of a code: letters and digits with a digit in it, or upper-case letters."""
+    if not _CODE_TOKEN.match(token):
+        return False
+    letters = [ch for ch in token if ch.isalnum()]
+    return any(ch.isdigit() for ch in letters) or (len(letters) >= 4 and token.isupper())
 
 
 def key_attempt(text: str) -> Optional[str]:
@@ -22,9 +31,13 @@ def key_attempt(text: str) -> Optional[str]:
     found = find_key_in_text(text or "")
     if found:
         return found
-    candidates = [m.group(0).strip() for m in _KEY_ATTEMPT.finditer(text or "")]
-    candidates = [c for c in candidates
-                  if any(ch.isdigit() for ch in c) and sum(ch.isalnum() for ch in c) >= 12 and "  " not in c]
+    runs: list[list[str]] = [[]]
+    for token in (text or "").split():
+        if _code_like(token):
+            runs[-1].append(token)
+        elif runs[-1]:
+            runs.append([])
+    candidates = [" ".join(run) for run in runs if sum(ch.isalnum() for ch in "".join(run)) >= MIN_ATTEMPT_CHARACTERS]
     return max(candidates, key=len) if candidates else None
 
 

@@ -1,0 +1,37 @@
+"""Session fixtures: a seeded demo database, the action server and the Rasa server, started once."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from portal.cli import main as portal_admin
+from tests.e2e.servers import (Servers, free_port, latest_model, start_action_server, start_rasa_server,
+                               write_endpoints)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    model = latest_model()
+    if model is None:
+        pytest.fail("No trained model in models/: run `make train` (make test does it for you).")
+    workdir: Path = tmp_path_factory.mktemp("e2e")
+    database_url = f"sqlite:///{workdir / 'portal.db'}"
+    assert portal_admin(["--database-url", database_url, "seed-demo"]) == 0
+    action_port, rasa_port = free_port(), free_port()
+    running = Servers(workdir=workdir, database_url=database_url, rasa_url=f"http://127.0.0.1:{rasa_port}",
+                      action_url=f"http://127.0.0.1:{action_port}", token=secrets.token_urlsafe(16))
+    try:
+        start_action_server(running, action_port)
+        start_rasa_server(running, rasa_port, model, write_endpoints(workdir, action_port))
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def sender() -> str:
+    """A fresh conversation id for each test."""
+    return f"test-{secrets.token_hex(6)}"

@@ -1,0 +1,125 @@
+"""Start the real action server and Rasa server once per test session, against a fresh database."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+START_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def latest_model() -> Optional[Path]:
+    """The newest trained model in models/, if any."""
+    models = sorted((PROJECT_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def http_json(url: str, payload: Optional[dict[str, Any]] = None, timeout: float = 60) -> Any:
+    """GET (or POST `payload` as JSON) and decode the JSON answer."""
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+@dataclass
+class Servers:
+    """A running action server and Rasa server, and how to talk to them."""
+
+    workdir: Path
+    database_url: str
+    rasa_url: str
+    action_url: str
+    token: str
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def say(self, sender: str, message: str) -> list[dict[str, Any]]:
+        """Send one parent message over the REST channel; the assistant's replies."""
+        return http_json(f"{self.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": message})
+
+    def texts(self, sender: str, message: str) -> list[str]:
+        """Only the texts of the replies."""
+        return [m.get("text", "") for m in self.say(sender, message) if m.get("text")]
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation as Rasa stores it (HTTP API, with the token)."""
+        return http_json(f"{self.rasa_url}/conversations/{sender}/tracker?token={self.token}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def write_endpoints(workdir: Path, action_port: int) -> Path:
+    """An endpoints file for this test session: its own action server and tracker database."""
+    path = workdir / "endpoints.yml"
+    path.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
+        'lock_store:\n  type: "in_memory"\n'
+    )
+    return path
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
+    return env
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early; log:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(1)
+    raise RuntimeError(f"server not up after {START_TIMEOUT_S}s; log:\n{log.read_text()[-3000:]}")
+
+
+def start_action_server(servers: Servers, port: int) -> None:
+    log = servers.workdir / "action_server.log"
+    process = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        cwd=PROJECT_ROOT, env=server_env(servers.database_url), stdout=log.open("w"), stderr=subprocess.STDOUT)
+    servers.processes.append(process)
+    wait_until_up(f"{servers.action_url}/health", process, log)
+
+
+def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path) -> subprocess.Popen:
+    log = servers.workdir / f"rasa_server_{len(servers.processes)}.log"
+    process = subprocess.Popen(
+        [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", servers.token, "--port", str(port),
+         "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+        cwd=servers.workdir, env=server_env(servers.database_url), stdout=log.open("w"), stderr=subprocess.STDOUT)
+    servers.processes.append(process)
+    wait_until_up(f"{servers.rasa_url}/version", process, log)
+    return process
