@@ -1,0 +1,72 @@
+"""Reading roster CSV files: encoding, header lookup by name, physical line numbers, progress bars."""
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Iterator, NamedTuple, Optional, Sequence
+
+from tqdm import tqdm
+
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+class CsvRow(NamedTuple):
+    """One data row: its first physical line, values by column name (None when the row is too short)."""
+
+    line: int
+    values: dict[str, Optional[str]]
+    extra_values: int = 0
+
+    def missing_columns(self) -> list[str]:
+        return [name for name, value in self.values.items() if value is None]
+
+
+class CsvFile:
+    """A roster file opened for reading. `missing` lists required columns absent from the header."""
+
+    def __init__(self, path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> None:
+        self.path = path
+        self.name = path.name
+        self.encoding = "utf-8"
+        self._text = _decode(path.read_bytes(), self)
+        self._reader = csv.reader(io.StringIO(self._text, newline=""))
+        header = [h.strip() for h in next(self._reader, [])]
+        self.header_width = len(header)
+        positions = {h.lower(): i for i, h in reversed(list(enumerate(header))) if h}
+        self.missing = [c for c in required if c.lower() not in positions]
+        self._columns = {c: positions[c.lower()] for c in (*required, *optional) if c.lower() in positions}
+
+    def has_column(self, name: str) -> bool:
+        return name in self._columns
+
+    def rows(self, progress: bool = False) -> Iterator[CsvRow]:
+        """Data rows with the line each starts on (the header is line 1); blank rows are skipped."""
+        bar = tqdm(
+            total=max(self._text.count("\n") - 1, 0),
+            desc=self.name,
+            unit=" rows",
+            disable=not (progress and sys.stderr.isatty()),
+            leave=False,
+        )
+        reader, columns, width = self._reader, self._columns, self.header_width
+        previous_end = reader.line_num
+        with bar:
+            for fields in reader:
+                line, previous_end = previous_end + 1, reader.line_num
+                bar.update(1)
+                if not any(f.strip() for f in fields):
+                    continue
+                count = len(fields)
+                values = {name: (fields[i].strip() if i < count else None) for name, i in columns.items()}
+                yield CsvRow(line, values, max(count - width, 0))
+
+
+def _decode(data: bytes, target: CsvFile) -> str:
+    """UTF-8 (with or without BOM); Windows-1252 as a fallback for older SIS exports."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        target.encoding = "cp1252"
+        return data.decode("cp1252", errors="replace")
