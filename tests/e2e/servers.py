@@ -50,6 +50,8 @@ class Servers:
     action_url: str
     token: str
     processes: list[subprocess.Popen] = field(default_factory=list)
+    rasa_process: Optional[subprocess.Popen] = None
+    rasa_args: tuple = ()
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         """Send one parent message over the REST channel; the assistant's replies."""
@@ -62,6 +64,13 @@ class Servers:
     def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation as Rasa stores it (HTTP API, with the token)."""
         return http_json(f"{self.rasa_url}/conversations/{sender}/tracker?token={self.token}")
+
+    def restart_rasa(self) -> None:
+        """Stop the Rasa server and start it again with the same model, endpoints and tracker store."""
+        process = self.rasa_process
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        start_rasa_server(self, *self.rasa_args)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -121,5 +130,6 @@ def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path)
          "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
         cwd=servers.workdir, env=server_env(servers.database_url), stdout=log.open("w"), stderr=subprocess.STDOUT)
     servers.processes.append(process)
+    servers.rasa_process, servers.rasa_args = process, (port, model, endpoints)
     wait_until_up(f"{servers.rasa_url}/version", process, log)
     return process

@@ -1,0 +1,72 @@
+"""Every reply a parent can see: short enough for one SMS pair, filled from real values, and reachable."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.common import district_values, school_values
+from portal.district import load_district
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+RULES = [r for path in sorted((ROOT / "data" / "rules").glob("*.yml")) for r in yaml.safe_load(path.read_text())["rules"]]
+MAX_REPLY = 320
+
+# The longest values the actions can put in a reply.
+LONGEST_SCHOOL = max(load_district().schools, key=lambda s: len(s.name) + len(s.request_form_url) + len(s.phone))
+EXAMPLE_VALUES = {
+    **district_values(), **school_values(LONGEST_SCHOOL),
+    "ticket_id": "100000", "masked_username": "b**************7", "children": "Alexandria, Benjamin, Christopher",
+    "missing_children": "Alexandria and Christopher", "key_length": "31", "bad_characters": "G H K M P Q",
+    "attendance_reason": load_district().features["attendance_reason"],
+    "ticket_list": "#100 Maple Ridge Elementary (open); #101 Willow Creek Middle School (in progress)",
+}
+
+
+def variations():
+    for name, texts in DOMAIN["responses"].items():
+        for index, variation in enumerate(texts):
+            yield pytest.param(name, variation, id=f"{name}[{index}]")
+
+
+def render(text: str) -> str:
+    return re.sub(r"{(\w+)}", lambda m: str(EXAMPLE_VALUES[m.group(1)]), text)
+
+
+@pytest.mark.parametrize("name, variation", list(variations()))
+def test_reply_fits_in_320_characters_with_real_values(name, variation):
+    rendered = render(variation["text"])
+    assert len(rendered) <= MAX_REPLY, f"{name} is {len(rendered)} characters: {rendered}"
+    assert "{" not in rendered
+
+
+def test_every_variable_in_a_reply_is_a_slot():
+    slots = set(DOMAIN["slots"])
+    used = {v for texts in DOMAIN["responses"].values() for t in texts for v in re.findall(r"{(\w+)}", t["text"])}
+    assert used <= slots, used - slots
+
+
+def test_every_outcome_value_has_a_rule():
+    values = set(DOMAIN["slots"]["outcome"]["values"])
+    ruled = {list(step["slot_was_set"][0].values())[0] for r in RULES for step in r["steps"]
+             if "slot_was_set" in step and "outcome" in step["slot_was_set"][0]}
+    assert values == ruled, f"no rule for {values - ruled}; unknown {ruled - values}"
+
+
+def test_every_outcome_an_action_sets_is_declared():
+    declared = set(DOMAIN["slots"]["outcome"]["values"])
+    source = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
+    literal = set(re.findall(r'outcome\("(\w+)"', source))
+    assert literal <= declared, literal - declared
+
+
+def test_button_payloads_name_known_intents():
+    intents = set(DOMAIN["intents"])
+    for name, texts in DOMAIN["responses"].items():
+        for variation in texts:
+            for button in variation.get("buttons", []):
+                intent = re.match(r"/(\w+)", button["payload"]).group(1)
+                assert intent in intents, f"{name}: {button['payload']}"
