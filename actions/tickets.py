@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_school, district, outcome
+from actions.common import current_school, district, outcome, school_values
 from actions.store import StoreUnavailable, run_in_store
 from actions.transcript import build_transcript
 from portal import tickets as ticket_store
@@ -26,10 +26,22 @@ SUMMARIES = {
 }
 
 
+def ticket_school_values(school: Optional[School]) -> dict[str, Any]:
+    """What the parent is told about the school a ticket went to (the district office when none)."""
+    if school is None:
+        config = district()
+        return {"ticket_school_name": config.name, "ticket_school_phone": config.phone,
+                "ticket_school_hours": config.office_hours}
+    values = school_values(school)
+    return {"ticket_school_name": values["school_name"], "ticket_school_phone": values["school_phone"],
+            "ticket_school_hours": values["school_hours"]}
+
+
 async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
                           details: Optional[dict[str, Any]] = None) -> list[EventType]:
     """Open (or find the already open) ticket of this kind for this conversation."""
     guardian_id = tracker.get_slot("verified_guardian_id")
+    shown = ticket_school_values(school)
     try:
         ticket, created = await run_in_store(
             ticket_store.open_ticket,
@@ -44,12 +56,12 @@ async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
             details=details or {},
         )
     except StoreUnavailable:
-        return outcome("ticket_failed")
+        return outcome("ticket_failed", **shown)
     logger.info("Ticket %s (%s) %s for school %s", ticket.id, kind, "opened" if created else "reused",
                 school.id if school else "-")
     if not created:
-        return outcome("ticket_already_open", ticket_id=str(ticket.id))
-    return outcome("handoff_opened" if kind == "handoff" else "ticket_opened", ticket_id=str(ticket.id))
+        return outcome("ticket_already_open", ticket_id=str(ticket.id), **shown)
+    return outcome("handoff_opened" if kind == "handoff" else "ticket_opened", ticket_id=str(ticket.id), **shown)
 
 
 class ActionOpenTicket(Action):

@@ -22,7 +22,8 @@ DEFAULT_DISTRICT_FILE = PROJECT_ROOT / "district.yml"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _MATCH_CUTOFF = 0.72
 _NOISE_WORDS = {"school", "the", "at", "my", "kid", "kids", "child", "is", "in", "of", "son", "daughter", "goes", "to"}
-_SCHOOL_TYPE_WORDS = {"elementary", "es", "middle", "ms", "high", "hs", "academy", "primary"}
+_SCHOOL_TYPE_WORDS = {"elementary", "elem", "es", "middle", "ms", "high", "hs", "academy", "primary", "junior",
+                      "senior", "charter"}
 
 
 class DistrictConfigError(ValueError):
@@ -126,12 +127,16 @@ def _candidate_names(school: School) -> list[str]:
 
 def match_school(schools: tuple[School, ...], text: str) -> Optional[School]:
     """Best school for free text, or None when nothing is close enough or two schools tie."""
+    typed = _normalise(text or "")
     wanted = " ".join(_core_words(text or ""))
     if not wanted:
         return None
     for school in schools:
-        if wanted == _normalise(school.id) or wanted in _candidate_names(school):
+        names = _candidate_names(school)
+        if wanted == _normalise(school.id) or wanted in names or typed in names:
             return school
+    if all(w in _SCHOOL_TYPE_WORDS for w in wanted.split()):
+        return None  # "high school" alone names no school unless a school has it as an alias
     scored = sorted(((_score(wanted, s), s) for s in schools), key=lambda pair: pair[0], reverse=True)
     best_score, best = scored[0]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
@@ -149,7 +154,8 @@ def _score(wanted: str, school: School) -> float:
             best = max(best, 0.9)
         name_words = name.split()
         word_hits = sum(
-            1 for w in wanted.split() if difflib.get_close_matches(w, name_words, n=1, cutoff=0.8)
+            1 for w in wanted.split()
+            if w not in _SCHOOL_TYPE_WORDS and difflib.get_close_matches(w, name_words, n=1, cutoff=0.8)
         )
         if name_words and word_hits:
             best = max(best, 0.6 + 0.3 * word_hits / max(len(name_words), len(wanted.split())))

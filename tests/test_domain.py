@@ -19,6 +19,8 @@ MAX_REPLY = 320
 LONGEST_SCHOOL = max(load_district().schools, key=lambda s: len(s.name) + len(s.request_form_url) + len(s.phone))
 EXAMPLE_VALUES = {
     **district_values(), **school_values(LONGEST_SCHOOL),
+    "ticket_school_name": LONGEST_SCHOOL.name, "ticket_school_phone": LONGEST_SCHOOL.phone,
+    "ticket_school_hours": LONGEST_SCHOOL.office_hours.describe(),
     "ticket_id": "100000", "masked_username": "b**************7", "children": "Alexandria, Benjamin, Christopher",
     "missing_children": "Alexandria and Christopher", "key_length": "31", "bad_characters": "G H K M P Q",
     "attendance_reason": load_district().features["attendance_reason"],

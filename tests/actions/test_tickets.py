@@ -36,6 +36,7 @@ async def test_household_ticket_goes_to_the_routed_school_with_details(dispatche
         "ticket_kind": "household_fix", "school": "org-cedar-valley-hs", "ticket_school": "org-maple-ridge-es",
         "ticket_details": details, "verified_guardian_id": "g-chloe-nguyen"})
     assert slots["outcome"] == "ticket_opened"
+    assert slots["ticket_school_name"] == "Maple Ridge Elementary"  # told where the ticket went
     with session_scope(store) as session:
         ticket = tickets_for_conversation(session, "conv-household")[0]
     assert ticket.school_id == "org-maple-ridge-es" and ticket.verified
@@ -50,7 +51,8 @@ async def test_handoff_ticket_has_its_own_outcome(dispatcher, domain):
 async def test_store_down_tells_the_parent_to_call(dispatcher, domain, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     slots = await open_ticket(dispatcher, domain, "conv-down", {"ticket_kind": "handoff", "school": "org-riverbend-es"})
-    assert slots == {"outcome": "ticket_failed", "ticket_school": None, "ticket_details": None}
+    assert slots["outcome"] == "ticket_failed"
+    assert (slots["ticket_school_name"], slots["ticket_school_phone"]) == ("Riverbend Elementary", "(555) 010-1404")
 
 
 async def test_ticket_status_lists_this_conversations_tickets(dispatcher, domain):

@@ -156,7 +156,7 @@ def test_wrong_facts_three_times_disclose_nothing(servers, sender):
     assert ticket.verified is False and ticket.guardian_id is None
     # Starting over does not give more tries.
     ask(servers, sender, "start over")
-    text, _ = ask(servers, sender, "forgot my password", "yes")
+    text, _ = ask(servers, sender, "forgot my password", "yes", "willow creek")
     assert "couldn't confirm who you are" in text
 
 
