@@ -8,7 +8,7 @@ mkdir -p var
 
 if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   # No token in the environment: make one for this machine, kept out of git in var/.
-  [ -s var/rasa_auth_token ] || "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(24))' > var/rasa_auth_token
+  [ -s var/rasa_auth_token ] || "$BIN/python" -c 'import secrets; print(secrets.token_hex(24))' > var/rasa_auth_token
   RASA_AUTH_TOKEN=$(cat var/rasa_auth_token)
   echo "RASA_AUTH_TOKEN was not set; using the token in var/rasa_auth_token."
 fi
@@ -37,5 +37,5 @@ HTTP API (token required):  curl -s "localhost:${RASA_PORT:-5005}/status?token=\
 Or run 'make shell' to chat in a terminal. Stop with Ctrl+C.
 
 MSG
-"$BIN/rasa" run --enable-api --auth-token "$RASA_AUTH_TOKEN" --port "${RASA_PORT:-5005}" \
+"$BIN/rasa" run --enable-api "--auth-token=$RASA_AUTH_TOKEN" --port "${RASA_PORT:-5005}" \
   --endpoints endpoints.yml --credentials credentials.yml

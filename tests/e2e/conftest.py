@@ -22,7 +22,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     assert portal_admin(["--database-url", database_url, "seed-demo"]) == 0
     action_port, rasa_port = free_port(), free_port()
     running = Servers(workdir=workdir, database_url=database_url, rasa_url=f"http://127.0.0.1:{rasa_port}",
-                      action_url=f"http://127.0.0.1:{action_port}", token=secrets.token_urlsafe(16))
+                      action_url=f"http://127.0.0.1:{action_port}", token=secrets.token_hex(16))
     try:
         start_action_server(running, action_port)
         start_rasa_server(running, rasa_port, model, write_endpoints(workdir, action_port))

@@ -126,7 +126,7 @@ def start_action_server(servers: Servers, port: int) -> None:
 def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path) -> subprocess.Popen:
     log = servers.workdir / f"rasa_server_{len(servers.processes)}.log"
     process = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", servers.token, "--port", str(port),
+        [str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={servers.token}", "--port", str(port),
          "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
         cwd=servers.workdir, env=server_env(servers.database_url), stdout=log.open("w"), stderr=subprocess.STDOUT)
     servers.processes.append(process)
