@@ -125,7 +125,7 @@ def test_child_not_linked_to_the_parent(servers, sender):
 
 def test_forgot_password_with_a_security_email(servers, sender):
     text, _ = verify(servers, sender, "I forgot my password", "cvhs", "(555) 010-2005", "ivan", "7/22/2010")
-    assert "e******a" in text and "reset it yourself" in text
+    assert "e******a" in text and "reset the password yourself" in text
 
 
 def test_forgot_username_without_a_security_email(servers, sender):

@@ -1,0 +1,66 @@
+"""Reading level of every reply a parent can see (Flesch-Kincaid grade), printed as numbers.
+
+Usage: .venv/bin/python bench/readability.py [--write-docs]
+Values like {school_name} are filled with the sample district's real values before measuring.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.test_domain import DOMAIN, render  # noqa: E402  (the same rendering the length test uses)
+
+_WORD = re.compile(r"[A-Za-z']+")
+_URL = re.compile(r"https?://\S+")
+
+
+def syllables(word: str) -> int:
+    """A common heuristic: vowel groups, minus a silent final e, at least one."""
+    word = word.lower().strip("'")
+    groups = re.findall(r"[aeiouy]+", word)
+    count = len(groups) - (1 if word.endswith("e") and len(groups) > 1 and not word.endswith("le") else 0)
+    return max(1, count)
+
+
+def fk_grade(text: str) -> float:
+    """Flesch-Kincaid grade level of `text` (URLs, phone numbers and codes left out)."""
+    text = _URL.sub("", text)
+    sentences = max(1, len(re.findall(r"[.!?](\s|$)", text)))
+    words = _WORD.findall(text)
+    if not words:
+        return 0.0
+    syllable_count = sum(syllables(w) for w in words)
+    return 0.39 * len(words) / sentences + 11.8 * syllable_count / len(words) - 15.59
+
+
+def measure() -> list[tuple[str, float, int]]:
+    rows = []
+    for name, variations in DOMAIN["responses"].items():
+        for variation in variations:
+            text = render(variation["text"])
+            if len(_WORD.findall(text)) >= 5:  # labels and one-word answers have no meaningful grade
+                rows.append((name, fk_grade(text), len(text)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.parse_args()
+    rows = measure()
+    grades = [g for _, g, _ in rows]
+    print(f"replies measured: {len(rows)}")
+    print(f"Flesch-Kincaid grade: mean {statistics.mean(grades):.1f}, median {statistics.median(grades):.1f}, "
+          f"max {max(grades):.1f}; at or below grade 8: {sum(g <= 8 for g in grades)}/{len(grades)}")
+    print(f"length: max {max(n for _, _, n in rows)} characters (limit 320)")
+    for name, grade, _ in sorted(rows, key=lambda r: -r[1])[:8]:
+        print(f"  {grade:5.1f}  {name}")
+
+
+if __name__ == "__main__":
+    main()
