@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_values, outcome
+from actions.common import PortalAction, entity_values, outcome
 
 STEPS = ["request_form", "key_email", "new_user", "enter_key", "create_login", "back_to_login", "security_step"]
 DONE = "done"
@@ -28,14 +28,13 @@ def named_step(tracker: Tracker) -> Optional[str]:
     return next((v for v in entity_values(tracker, "account_step") if v in STEPS), None)
 
 
-class ActionAccountNextStep(Action):
+class ActionAccountNextStep(PortalAction):
     """'What's next?' moves to the next step of getting an account."""
 
     def name(self) -> str:
         return "action_account_next_step"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         current = tracker.get_slot("account_step")
         if current is None or current == DONE:
             return outcome("what_next")
@@ -43,14 +42,13 @@ class ActionAccountNextStep(Action):
         return outcome(f"step_{step}", account_step=step)
 
 
-class ActionAccountStuck(Action):
+class ActionAccountStuck(PortalAction):
     """'I'm stuck' gives help for the step the parent named or is on, or asks which step."""
 
     def name(self) -> str:
         return "action_account_stuck"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         step = named_step(tracker) or tracker.get_slot("account_step")
         if step not in STEPS:
             return outcome("stuck_where")

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_school, latest_text, outcome
+from actions.common import PortalAction, current_school, latest_text, outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal.activation_keys import KeyParse, check_key, find_key_in_text, normalise_key
 
@@ -65,14 +65,13 @@ async def checked_key(tracker: Tracker, key: str) -> list[EventType]:
     return outcome(found, key_misses=0.0) + [SlotSet("topic", "key_already_used")]
 
 
-class ActionCheckActivationKey(Action):
+class ActionCheckActivationKey(PortalAction):
     """Activation key questions: check a pasted key, or explain what the key is and where it goes."""
 
     def name(self) -> str:
         return "action_check_activation_key"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         pasted = key_attempt(latest_text(tracker))
         if pasted is None:
             return outcome("key_help")

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
+import logging
+from abc import ABC, abstractmethod
 
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.store import StoreUnavailable, run_in_store
+from portal.conversations import record_answer as store_answer
 from portal.district import District, School, load_district
 
 
@@ -67,3 +73,50 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
     """Values of one entity type in the latest user message."""
     return [str(e.get("value")) for e in (tracker.latest_message or {}).get("entities", [])
             if e.get("entity") == entity and e.get("value")]
+
+
+logger = logging.getLogger(__name__)
+
+# Outcomes that answer the parent's question: they count towards the deflection rate (answered, no ticket).
+ANSWERED_OUTCOMES = frozenset({
+    "key_help", "key_too_short", "key_too_long", "key_bad_characters", "key_unknown", "key_unused",
+    "school_creates_accounts", "account_step_one", "request_form", "attendance_hidden", "attendance_hidden_district",
+    "attendance_visible", "attendance_visible_district", "step_request_form", "step_key_email", "step_new_user",
+    "step_enter_key", "step_create_login", "step_back_to_login", "step_security_step", "step_done",
+    "stuck_request_form", "stuck_request_form_district", "stuck_key_email", "stuck_key_email_district",
+    "stuck_new_user", "stuck_enter_key", "stuck_create_login", "stuck_back_to_login", "stuck_security_step",
+    "self_service_password", "self_service_username", "household_all_linked", "tickets_listed", "no_tickets",
+})
+
+
+def final_outcome(events: list[EventType]) -> Optional[str]:
+    """The outcome the events leave set, if they set one."""
+    values = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "outcome"]
+    return values[-1] if values else None
+
+
+class PortalAction(Action, ABC):
+    """An action that decides an outcome from the tracker (and the store); rules then pick the replies.
+
+    Every answered question is recorded for the help desk's deflection rate.
+    """
+
+    @abstractmethod
+    async def decide(self, tracker: Tracker) -> list[EventType]:
+        """Events for this turn: the `outcome` slot and the values the replies show."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        events = await self.decide(tracker)
+        answered = final_outcome(events)
+        if answered in ANSWERED_OUTCOMES:
+            await record_answer(tracker, answered)
+        return events
+
+
+async def record_answer(tracker: Tracker, topic: str) -> None:
+    """Note that this conversation got an answer; a store failure never stops the reply."""
+    try:
+        await run_in_store(store_answer, tracker.sender_id, tracker.get_latest_input_channel(), topic)
+    except StoreUnavailable:
+        logger.warning("Could not record the answer for the deflection rate")

@@ -3,36 +3,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import district_values, slot_events
+from actions.common import PortalAction, district_values, slot_events
+from actions.store import StoreUnavailable, run_in_store
+from portal import handoff
 
 # The failed-verification count survives "start over", so it cannot be used to get more tries.
 KEPT_ON_START_OVER = ("verify_attempts",)
 
 
-class ActionStartOver(Action):
+async def leave_handoff(tracker: Tracker) -> None:
+    """The parent left a live handoff: staff see it ended; a store failure does not stop the reply."""
+    if not tracker.get_slot("handoff_active"):
+        return
+    try:
+        await run_in_store(handoff.end, tracker.sender_id, "parent")
+    except StoreUnavailable:
+        pass
+
+
+class ActionStartOver(PortalAction):
     """Forget the topic, school and answers, and start fresh."""
 
     def name(self) -> str:
         return "action_start_over"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
+        await leave_handoff(tracker)
         kept = [SlotSet(name, tracker.get_slot(name)) for name in KEPT_ON_START_OVER]
         return [ActiveLoop(None), AllSlotsReset(), *kept, *slot_events(district_values()),
                 SlotSet("outcome", "started_over")]
 
 
-class ActionCancel(Action):
+class ActionCancel(PortalAction):
     """Stop the open question."""
 
     def name(self) -> str:
         return "action_cancel"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("school_misses", 0.0),
+    async def decide(self, tracker: Tracker) -> list[EventType]:
+        await leave_handoff(tracker)
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_active", False), SlotSet("school_misses", 0.0),
                 SlotSet("school_question", None), SlotSet("lookup_feedback", None), SlotSet("outcome", "cancelled")]

@@ -2,6 +2,7 @@
 repeated the question (the parent asked "what?"), the form does not ask it a second time."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
@@ -21,10 +22,13 @@ def previous_action(tracker: Tracker) -> Optional[str]:
     return None
 
 
-class AskQuestion(Action):
+class AskQuestion(Action, ABC):
     """Ask for one slot with its `utter_ask_<slot>` response."""
 
-    slot = ""
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The slot this action asks for."""
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"

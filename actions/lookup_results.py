@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import outcome
+from actions.common import PortalAction, outcome
 from actions.store import StoreUnavailable, run_in_store
 from actions.verification import MAX_VERIFY_ATTEMPTS, attempts_used, first_names
 from portal.accounts import account_for_guardian
@@ -55,14 +55,13 @@ async def household_answer(tracker: Tracker, guardian_id: str) -> list[EventType
                    ticket_kind="household_fix", ticket_school=diagnosis.school_id, ticket_details=details)
 
 
-class ActionAfterLookup(Action):
+class ActionAfterLookup(PortalAction):
     """Runs when the lookup form ends: answers the topic from the verified parent's records."""
 
     def name(self) -> str:
         return "action_after_lookup"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         guardian_id = tracker.get_slot("verified_guardian_id")
         if not guardian_id:
             return unverified(tracker)

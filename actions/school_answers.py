@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_school, district, outcome
+from actions.common import PortalAction, current_school, district, outcome
 from portal.district import School
 
 
@@ -51,13 +51,12 @@ def topic_answer(topic: Optional[str], school: Optional[School]) -> list[EventTy
     return outcome("what_next")
 
 
-class ActionAnswerForSchool(Action):
+class ActionAnswerForSchool(PortalAction):
     """After the school question: answer the topic the parent asked about for that school."""
 
     def name(self) -> str:
         return "action_answer_for_school"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         cleared = [SlotSet("school_misses", 0.0), SlotSet("school_question", None)]
         return cleared + topic_answer(tracker.get_slot("topic"), current_school(tracker))

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import district, entity_values, latest_text, outcome, school_values, slot_events
+from actions.common import PortalAction, district, entity_values, latest_text, outcome, school_values, slot_events
 from portal.district import School
 
 MISSES_BEFORE_WAY_OUT = 2
@@ -54,26 +54,24 @@ class ValidateSchoolForm(FormValidationAction):
         return validate_school_value(value, tracker)
 
 
-class ActionChangeSchool(Action):
+class ActionChangeSchool(PortalAction):
     """Switch to the school the parent named, or clear it so the school question is asked again."""
 
     def name(self) -> str:
         return "action_change_school"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         school = next((s for s in map(resolve_school, entity_values(tracker, "school")) if s), None)
         return slot_events({**school_values(school), "school_misses": 0.0, "school_question": None})
 
 
-class ActionHandleInform(Action):
+class ActionHandleInform(PortalAction):
     """An answer given when no question was open: a pasted key, a school name, or not understood."""
 
     def name(self) -> str:
         return "action_handle_inform"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         from actions.activation_key import key_attempt  # local import: activation_key imports this module
 
         text = latest_text(tracker)

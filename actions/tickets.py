@@ -4,13 +4,14 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_school, district, outcome, school_values
+from actions.common import PortalAction, current_school, district, outcome, school_values
 from actions.store import StoreUnavailable, run_in_store
 from actions.transcript import build_transcript
+from portal import handoff
 from portal import tickets as ticket_store
 from portal.district import School
 
@@ -61,31 +62,43 @@ async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
                 school.id if school else "-")
     if not created:
         return outcome("ticket_already_open", ticket_id=str(ticket.id), **shown)
-    return outcome("handoff_opened" if kind == "handoff" else "ticket_opened", ticket_id=str(ticket.id), **shown)
+    if kind == "handoff":
+        return await start_handoff(tracker, ticket.id, school, shown)
+    return outcome("ticket_opened", ticket_id=str(ticket.id), **shown)
 
 
-class ActionOpenTicket(Action):
+async def start_handoff(tracker: Tracker, ticket_id: int, school: Optional[School],
+                        shown: dict[str, Any]) -> list[EventType]:
+    """During office hours staff take over the chat; outside them the ticket waits for the office to open."""
+    if school is None or not school.office_hours.is_open(district().now().replace(tzinfo=None)):
+        return outcome("handoff_after_hours", ticket_id=str(ticket_id), **shown)
+    try:
+        await run_in_store(handoff.start, tracker.sender_id, ticket_id)
+    except StoreUnavailable:
+        return outcome("handoff_after_hours", ticket_id=str(ticket_id), **shown)
+    return outcome("handoff_opened", ticket_id=str(ticket_id), handoff_active=True, relay_acknowledged=False, **shown)
+
+
+class ActionOpenTicket(PortalAction):
     """Open the ticket the conversation led to (kind in the `ticket_kind` slot)."""
 
     def name(self) -> str:
         return "action_open_ticket"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         kind = tracker.get_slot("ticket_kind") or "other"
         school = district().school_by_id(tracker.get_slot("ticket_school")) or current_school(tracker)
         events = await open_ticket_for(tracker, kind, school, tracker.get_slot("ticket_details"))
         return [SlotSet("ticket_school", None), SlotSet("ticket_details", None), *events]
 
 
-class ActionDeclineOffer(Action):
+class ActionDeclineOffer(PortalAction):
     """The parent said no to an offered check or ticket."""
 
     def name(self) -> str:
         return "action_decline_offer"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         return outcome("declined" if current_school(tracker) else "declined_district")
 
 
@@ -96,14 +109,13 @@ def describe_tickets(tickets: list[Any]) -> str:
     return "; ".join(parts)
 
 
-class ActionTicketStatus(Action):
+class ActionTicketStatus(PortalAction):
     """Tell the parent the state of every ticket opened from this conversation."""
 
     def name(self) -> str:
         return "action_ticket_status"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
+    async def decide(self, tracker: Tracker) -> list[EventType]:
         try:
             tickets = await run_in_store(ticket_store.tickets_for_conversation, tracker.sender_id)
         except StoreUnavailable:

@@ -24,6 +24,8 @@ EXAMPLE_VALUES = {
     "ticket_id": "100000", "masked_username": "b**************7", "children": "Alexandria, Benjamin, Christopher",
     "missing_children": "Alexandria and Christopher", "key_length": "31", "bad_characters": "G H K M P Q",
     "attendance_reason": load_district().features["attendance_reason"],
+    "staff_message": "We merged your two records, so all your children show now. Please sign out and in again. "
+                     "Call us if anything still looks wrong.",
     "ticket_list": "#100 Maple Ridge Elementary (open); #101 Willow Creek Middle School (in progress)",
 }
 

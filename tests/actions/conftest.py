@@ -60,3 +60,25 @@ def slot_values(events: list[dict[str, Any]]) -> dict[str, Any]:
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
+
+
+ALWAYS_OPEN = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "open": "00:00", "close": "23:59"}
+NEVER_OPEN = {"days": ["mon"], "open": "00:00", "close": "00:00"}
+
+
+def write_district(path: Path, hours: dict[str, dict[str, Any]]) -> Path:
+    """A copy of district.yml with some schools' office hours replaced (for clock-independent tests)."""
+    config = yaml.safe_load((PROJECT_ROOT / "district.yml").read_text())
+    for school in config["schools"]:
+        if school["id"] in hours:
+            school["office_hours"] = hours[school["id"]]
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
+def office_hours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Call with {school_id: ALWAYS_OPEN | NEVER_OPEN} to fix which offices are open now."""
+    def apply(hours: dict[str, dict[str, Any]]) -> None:
+        monkeypatch.setenv("DISTRICT_FILE", str(write_district(tmp_path / "district.yml", hours)))
+    return apply

@@ -4,7 +4,8 @@ from __future__ import annotations
 from actions.tickets import ActionDeclineOffer, ActionOpenTicket, ActionTicketStatus
 from portal.db import session_scope
 from portal.tickets import tickets_for_conversation
-from tests.actions.conftest import make_tracker, slot_values
+from portal import handoff
+from tests.actions.conftest import ALWAYS_OPEN, NEVER_OPEN, make_tracker, slot_values
 
 CHAT = [{"event": "user", "text": "i never got the key"}, {"event": "bot", "text": "Which school?"}]
 
@@ -43,9 +44,23 @@ async def test_household_ticket_goes_to_the_routed_school_with_details(dispatche
     assert ticket.details["guardian_record_ids"] == ["g-chloe-nguyen", "g-chloe-nguyen-dup"]
 
 
-async def test_handoff_ticket_has_its_own_outcome(dispatcher, domain):
+async def test_handoff_in_office_hours_pauses_the_assistant(dispatcher, domain, store, office_hours):
+    office_hours({"org-riverbend-es": ALWAYS_OPEN})
     slots = await open_ticket(dispatcher, domain, "conv-handoff", {"ticket_kind": "handoff", "school": "org-riverbend-es"})
     assert slots["outcome"] == "handoff_opened"
+    assert slots["handoff_active"] is True
+    with session_scope(store) as session:
+        assert handoff.is_active(session, "conv-handoff") == int(slots["ticket_id"])
+
+
+async def test_handoff_outside_office_hours_waits(dispatcher, domain, store, office_hours):
+    office_hours({"org-riverbend-es": NEVER_OPEN})
+    slots = await open_ticket(dispatcher, domain, "conv-handoff-late", {"ticket_kind": "handoff",
+                                                                        "school": "org-riverbend-es"})
+    assert slots["outcome"] == "handoff_after_hours"
+    assert "handoff_active" not in slots
+    with session_scope(store) as session:
+        assert handoff.is_active(session, "conv-handoff-late") is None
 
 
 async def test_store_down_tells_the_parent_to_call(dispatcher, domain, monkeypatch):

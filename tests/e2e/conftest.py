@@ -8,6 +8,7 @@ from typing import Iterator
 import pytest
 
 from portal.cli import main as portal_admin
+from tests.actions.conftest import ALWAYS_OPEN, NEVER_OPEN, write_district
 from tests.e2e.servers import (Servers, free_port, latest_model, start_action_server, start_rasa_server,
                                write_endpoints)
 
@@ -19,9 +20,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         pytest.fail("No trained model in models/: run `make train` (make test does it for you).")
     workdir: Path = tmp_path_factory.mktemp("e2e")
     database_url = f"sqlite:///{workdir / 'portal.db'}"
+    # Clock-independent office hours: Maple Ridge is always open, Willow Creek never.
+    district = write_district(workdir / "district.yml", {"org-maple-ridge-es": ALWAYS_OPEN,
+                                                         "org-willow-creek-ms": NEVER_OPEN})
     assert portal_admin(["--database-url", database_url, "seed-demo"]) == 0
     action_port, rasa_port = free_port(), free_port()
-    running = Servers(workdir=workdir, database_url=database_url, rasa_url=f"http://127.0.0.1:{rasa_port}",
+    running = Servers(workdir=workdir, database_url=database_url, district_file=str(district), rasa_url=f"http://127.0.0.1:{rasa_port}",
                       action_url=f"http://127.0.0.1:{action_port}", token=secrets.token_hex(16))
     try:
         start_action_server(running, action_port)

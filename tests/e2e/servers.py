@@ -46,6 +46,7 @@ class Servers:
 
     workdir: Path
     database_url: str
+    district_file: str
     rasa_url: str
     action_url: str
     token: str
@@ -60,6 +61,11 @@ class Servers:
     def texts(self, sender: str, message: str) -> list[str]:
         """Only the texts of the replies."""
         return [m.get("text", "") for m in self.say(sender, message) if m.get("text")]
+
+    def trigger(self, sender: str, intent: str, **entities: str) -> Any:
+        """What the help-desk service does to push a message: trigger an intent through the HTTP API."""
+        url = f"{self.rasa_url}/conversations/{sender}/trigger_intent?output_channel=latest&token={self.token}"
+        return http_json(url, {"name": intent, "entities": entities})
 
     def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation as Rasa stores it (HTTP API, with the token)."""
@@ -94,9 +100,9 @@ def write_endpoints(workdir: Path, action_port: int) -> Path:
     return path
 
 
-def server_env(database_url: str) -> dict[str, str]:
+def server_env(servers: "Servers") -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"DATABASE_URL": database_url, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
+    env.update({"DATABASE_URL": servers.database_url, "DISTRICT_FILE": servers.district_file, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
     return env
 
@@ -118,7 +124,7 @@ def start_action_server(servers: Servers, port: int) -> None:
     log = servers.workdir / "action_server.log"
     process = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=server_env(servers.database_url), stdout=log.open("w"), stderr=subprocess.STDOUT)
+        cwd=PROJECT_ROOT, env=server_env(servers), stdout=log.open("w"), stderr=subprocess.STDOUT)
     servers.processes.append(process)
     wait_until_up(f"{servers.action_url}/health", process, log)
 
@@ -128,7 +134,7 @@ def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path)
     process = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={servers.token}", "--port", str(port),
          "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-        cwd=servers.workdir, env=server_env(servers.database_url), stdout=log.open("w"), stderr=subprocess.STDOUT)
+        cwd=servers.workdir, env=server_env(servers), stdout=log.open("w"), stderr=subprocess.STDOUT)
     servers.processes.append(process)
     servers.rasa_process, servers.rasa_args = process, (port, model, endpoints)
     wait_until_up(f"{servers.rasa_url}/version", process, log)

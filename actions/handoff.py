@@ -1,0 +1,51 @@
+"""Live handoff: while school staff talk to the parent, the assistant relays messages and stays quiet."""
+from __future__ import annotations
+
+from typing import Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from sqlalchemy.orm import Session
+
+from actions.common import PortalAction, latest_text, outcome
+from actions.store import StoreUnavailable, run_in_store
+from portal import handoff
+from portal.tickets import add_message
+
+
+def relay(session: Session, conversation_id: str, text: str) -> Optional[int]:
+    """Add the parent's message to the active handoff's ticket; None when the handoff is over."""
+    ticket_id = handoff.is_active(session, conversation_id)
+    if ticket_id is not None:
+        add_message(session, ticket_id, "parent", text)
+    return ticket_id
+
+
+class ActionRelayToStaff(PortalAction):
+    """During a handoff, pass the parent's message to staff instead of answering it (acknowledged once)."""
+
+    def name(self) -> str:
+        return "action_relay_to_staff"
+
+    async def decide(self, tracker: Tracker) -> list[EventType]:
+        text = latest_text(tracker).strip() or "(empty message)"
+        try:
+            ticket_id = await run_in_store(relay, tracker.sender_id, text)
+        except StoreUnavailable:
+            return outcome("relayed")
+        if ticket_id is None:  # staff ended it, and their notice has not reached this conversation yet
+            return outcome("handoff_over", handoff_active=False)
+        if tracker.get_slot("relay_acknowledged"):
+            return outcome("relayed_quiet")
+        return outcome("relayed", relay_acknowledged=True)
+
+
+class ActionEndHandoff(PortalAction):
+    """Staff handed the conversation back, or resolved the ticket: the assistant answers again."""
+
+    def name(self) -> str:
+        return "action_end_handoff"
+
+    async def decide(self, tracker: Tracker) -> list[EventType]:
+        resolved = (tracker.latest_message or {}).get("intent", {}).get("name") == "EXTERNAL_ticket_resolved"
+        return [SlotSet("handoff_active", False), *outcome("ticket_update" if resolved else "handoff_ended")]
