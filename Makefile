@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run shell train test validate test-stories test-py bench db clean
+.PHONY: setup run shell train test validate test-stories test-py bench db clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml scripts/find-python310.sh
 	@PY310=$$(scripts/find-python310.sh) || exit 1; \
@@ -31,6 +31,11 @@ train: setup
 db: setup
 	$(BIN)/portal-admin seed-demo --if-empty
 
+# Debian's chromium, webchat's npm packages (axe-core) and Playwright's driver for the browser tests;
+# quiet when already installed (never downloads a browser of its own).
+browser: setup
+	@scripts/install-browser.sh
+
 validate: setup
 	$(RASA) data validate --fail-on-warnings
 
@@ -40,13 +45,13 @@ run: train db
 shell: train db
 	@scripts/run.sh shell
 
-test-py: setup
+test-py: setup browser
 	$(PY) -m pytest -q
 
 test-stories: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
-test: validate train
+test: validate train browser
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 

@@ -1,4 +1,5 @@
-"""Session fixtures: a seeded demo database, the action server and the Rasa server, started once."""
+"""Session fixtures shared by every end-to-end test: a seeded demo database, the action server and the
+Rasa server, started once per test session (only when a test asks for them)."""
 from __future__ import annotations
 
 import secrets

@@ -1,0 +1,54 @@
+"""Rasa's `socketio` channel, fixed for the python-socketio this venv pins (5.18), for the web chat widget.
+
+Rasa 3.6's `SocketIOInput` calls `sio.enter_room(sid, session_id)` without `await`. Since python-socketio 5.10,
+`AsyncServer.enter_room` is a coroutine, so with `session_persistence: true` the socket never joins its session's
+room: every reply (sent to the room named after the session id) and every message pushed later through Rasa's
+HTTP API (`trigger_intent?output_channel=latest`) goes nowhere (RasaHQ/rasa#13027, "RuntimeWarning: coroutine
+'AsyncServer.enter_room' was never awaited"). This subclass registers the same `session_request` handler with
+the `await`; everything else is Rasa's own code. Its name stays `socketio`, so `output_channel=socketio|latest`
+finds it.
+
+credentials.yml:
+    channels.webchat.WebChatInput:
+      user_message_evt: user_uttered
+      bot_message_evt: bot_uttered
+      session_persistence: true
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint
+
+logger = logging.getLogger(__name__)
+
+
+class WebChatInput(SocketIOInput):
+    """`SocketIOInput` whose `session_request` really puts the socket in its session's room."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        socketio_webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None
+
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            if not isinstance(data, dict):
+                data = {}
+            session_id = data.get("session_id")
+            if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > 128:
+                session_id = uuid.uuid4().hex
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=self.namespace)
+                if inspect.isawaitable(joined):  # a coroutine since python-socketio 5.10
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            logger.debug(f"User {sid} joined session {session_id}.")
+
+        # Replaces the handler that super().blueprint() registered for the same event.
+        sio.on("session_request", namespace=self.namespace)(session_request)
+        return socketio_webhook
