@@ -1,5 +1,8 @@
 """`portal-admin`: migrate the store, import rosters, seed the demo roster, list and resolve tickets.
 
+`tickets resolve` notifies the parent exactly like the help desk's resolve: the message goes to the
+notification outbox in the resolving transaction, and the help-desk service delivers it through Rasa.
+
 Every command migrates the database first (a no-op when it is current). Bad input gives a one-line
 message on stderr and a non-zero exit code: 1 for a failed request, 2 for unusable arguments or paths.
 """
@@ -76,9 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     show = _add(actions, "show", "show one ticket with its audit trail", _tickets_show)
     show.add_argument("id", type=_ticket_id)
     show.add_argument("--json", action="store_true", help="print JSON")
-    resolve = _add(actions, "resolve", "mark a ticket resolved", _tickets_resolve)
+    resolve = _add(actions, "resolve", "mark a ticket resolved and tell the parent (like the help desk does)",
+                   _tickets_resolve)
     resolve.add_argument("id", type=_ticket_id)
-    resolve.add_argument("--note", required=True, help="what was done (kept in the audit trail)")
+    resolve.add_argument("--note", required=True,
+                         help="what was done (kept in the audit trail; also sent to the parent unless --message)")
+    resolve.add_argument("--message", default=None,
+                         help="the message for the parent's conversation (default: the note)")
     return parser
 
 
@@ -150,9 +157,14 @@ def _tickets_show(args: argparse.Namespace) -> int:
 def _tickets_resolve(args: argparse.Namespace) -> int:
     if not args.note.strip():
         raise CommandError("--note must say what was done", EXIT_USAGE)
+    if args.message is not None and not args.message.strip():
+        raise CommandError("--message must not be empty", EXIT_USAGE)
+    message = (args.message or args.note).strip()
     try:
+        # The parent's notification (EXTERNAL_ticket_resolved) is queued in the outbox in the same
+        # transaction; the help-desk service (or `python -m helpdesk outbox flush`) delivers it.
         with db.session_scope(args.database_url) as session:
-            ticket = resolve_ticket(session, args.id, note=args.note.strip(), actor=ACTOR)
+            ticket = resolve_ticket(session, args.id, note=args.note.strip(), actor=ACTOR, message_to_parent=message)
     except (TicketNotFound, TicketError) as error:
         raise CommandError(str(error).strip("'\"")) from None
     print(f"Ticket {ticket.id} resolved.")
@@ -163,6 +175,7 @@ def _summary_dict(ticket: TicketView) -> dict:
     data = ticket.to_dict()
     data.pop("transcript")
     data.pop("events")
+    data.pop("messages")
     return data
 
 
@@ -192,7 +205,15 @@ def _describe(ticket: TicketView) -> str:
     lines += ["", "Summary:", _indent(ticket.summary or "-")]
     if ticket.details:
         lines += ["", "Details:", _indent(json.dumps(ticket.details, indent=2, sort_keys=True))]
-    lines += ["", "Transcript:", _indent(ticket.transcript or "-"), "", "Audit trail:"]
+    if ticket.assignee:
+        lines.insert(4, f"  assignee:     {ticket.assignee}")
+    lines += ["", "Transcript:", _indent(ticket.transcript or "-")]
+    if ticket.messages:
+        lines += ["", "Messages:"]
+        for message in ticket.messages:
+            author = message.author + (f" ({message.author_name})" if message.author_name else "")
+            lines.append(f"  {message.at.isoformat(timespec='seconds')}  {author}: {message.text}")
+    lines += ["", "Audit trail:"]
     for event in ticket.events:
         change = f"{event.from_status or '(new)'} -> {event.to_status}"
         note = f": {event.note}" if event.note else ""

@@ -1,4 +1,5 @@
-"""ORM models of the portal store: roster (schools, people, guardian links), portal accounts, tickets."""
+"""ORM models of the portal store: roster (schools, people, guardian links), portal accounts, tickets,
+and the help desk's tables (conversation messages, live handoffs, the notification outbox, conversations)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -29,6 +30,12 @@ TICKET_KINDS = ("account_reset", "household_fix", "key_not_received", "handoff",
 TICKET_STATUSES = ("open", "in_progress", "resolved", "closed")
 ACTIVE_TICKET_STATUSES = ("open", "in_progress")
 ACTIVE_TICKET_SQL = "status IN ('open', 'in_progress')"
+MESSAGE_AUTHORS = ("parent", "staff", "assistant")
+HANDOFF_STATES = ("waiting", "live", "ended")
+ACTIVE_HANDOFF_STATES = ("waiting", "live")
+ACTIVE_HANDOFF_SQL = "state IN ('waiting', 'live')"
+OUTBOX_TARGETS = ("rasa", "external")
+OUTBOX_STATUSES = ("pending", "delivered", "cancelled")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -189,6 +196,9 @@ class Ticket(Base):
     external_id = Column(String(255))
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    # Added by revision 0002: who claimed the ticket, and when it was resolved (time-to-resolve statistics).
+    assignee = Column(String(255))
+    resolved_at = Column(UTCDateTime)
 
     events = relationship(
         "TicketEvent",
@@ -196,6 +206,13 @@ class Ticket(Base):
         order_by="(TicketEvent.at, TicketEvent.id)",
         cascade="all, delete-orphan",
     )
+    messages = relationship(
+        "TicketMessage",
+        back_populates="ticket",
+        order_by="(TicketMessage.at, TicketMessage.id)",
+        cascade="all, delete-orphan",
+    )
+    handoffs = relationship("Handoff", back_populates="ticket", cascade="all, delete-orphan")
 
 
 class TicketEvent(Base):
@@ -212,3 +229,98 @@ class TicketEvent(Base):
     note = Column(Text, nullable=False, default="")
 
     ticket = relationship(Ticket, back_populates="events")
+
+
+class TicketMessage(Base):
+    """One message of the conversation around a ticket: the parent, staff (live handoff) or the assistant."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (CheckConstraint(f"author IN ({_in_list(MESSAGE_AUTHORS)})", name="author"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(UTCDateTime, nullable=False, default=utcnow)
+    author = Column(String(16), nullable=False)
+    # Who wrote it, for staff messages (the name staff gave); empty for the parent and the assistant.
+    author_name = Column(String(255))
+    text = Column(Text, nullable=False)
+
+    ticket = relationship(Ticket, back_populates="messages")
+
+
+class Handoff(Base):
+    """A live handoff of one conversation to staff: the assistant pauses while it is waiting or live.
+
+    At most one active (waiting or live) handoff per conversation; ended ones are kept as history.
+    """
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_in_list(HANDOFF_STATES)})", name="state"),
+        Index(
+            "uq_handoffs_active_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_HANDOFF_SQL),
+            postgresql_where=text(ACTIVE_HANDOFF_SQL),
+        ),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    state = Column(String(16), nullable=False, default="waiting")
+    started_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    live_at = Column(UTCDateTime)
+    ended_at = Column(UTCDateTime)
+    ended_by = Column(String(255))
+
+    ticket = relationship(Ticket, back_populates="handoffs")
+
+
+class OutboxMessage(Base):
+    """A delivery waiting to go out (transactional outbox): to Rasa (the parent) or to an external help desk.
+
+    Written in the same transaction as the change it reports; a worker sends it, retries failures with
+    exponential backoff (`attempts`, `next_attempt_at`), and marks it delivered exactly once. Messages with
+    the same `ordering_key` go out in id order: a later one waits while an earlier one is undelivered.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(f"target IN ({_in_list(OUTBOX_TARGETS)})", name="target"),
+        CheckConstraint(f"status IN ({_in_list(OUTBOX_STATUSES)})", name="status"),
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_ordering_key_status", "ordering_key", "status"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    target = Column(String(16), nullable=False)
+    event = Column(String(64), nullable=False)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    conversation_id = Column(String(255))
+    ordering_key = Column(String(320), nullable=False)
+    payload = Column(JSON, nullable=False, default=dict)
+    status = Column(String(16), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    locked_until = Column(UTCDateTime)
+    locked_by = Column(String(64))
+    last_error = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    delivered_at = Column(UTCDateTime)
+
+
+class Conversation(Base):
+    """Per conversation: its channel, whether the parent got an answer, and whether a ticket was opened."""
+
+    __tablename__ = "conversations"
+
+    id = Column(String(255), primary_key=True)
+    channel = Column(String(64), nullable=False, default="unknown")
+    started_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    answered_at = Column(UTCDateTime, index=True)
+    last_answer_at = Column(UTCDateTime)
+    answers = Column(Integer, nullable=False, default=0)
+    last_topic = Column(String(255))
+    ticket_opened_at = Column(UTCDateTime)

@@ -1,6 +1,9 @@
-"""Tickets for school staff: idempotent opening, queries, status changes with an audit trail.
+"""Tickets for school staff: idempotent opening, queries, status changes with an audit trail, and the
+staff workflow of the help desk (claim, notes, conversation messages, live replies, hand back, resolve).
 
 Every function takes the caller's Session and returns plain frozen dataclasses, never ORM objects.
+Whatever must reach the parent (through Rasa) or an external help desk is written to the outbox
+(`portal.outbox`) in the caller's transaction, together with the change it reports.
 """
 from __future__ import annotations
 
@@ -13,7 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from portal.models import ACTIVE_TICKET_STATUSES, TICKET_KINDS, TICKET_STATUSES, Ticket, TicketEvent, utcnow
+from portal import conversations, handoff, outbox
+from portal.models import (
+    ACTIVE_TICKET_STATUSES,
+    MESSAGE_AUTHORS,
+    TICKET_KINDS,
+    TICKET_STATUSES,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +42,16 @@ class TicketError(ValueError):
     """A request about tickets that cannot be honoured (bad kind, status or transition)."""
 
 
+class TicketConflict(TicketError):
+    """The request is valid but the ticket's current state forbids it (e.g. resolving a closed ticket)."""
+
+
 class TicketNotFound(LookupError):
     """No ticket with that id."""
+
+
+MESSAGE_MAX_CHARS = 4000
+NAME_MAX_CHARS = 255
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,16 @@ class TicketEventView:
     from_status: Optional[str]
     to_status: str
     note: str
+
+
+@dataclass(frozen=True)
+class TicketMessageView:
+    """One message of the conversation around a ticket."""
+
+    at: datetime
+    author: str
+    author_name: Optional[str]
+    text: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +94,11 @@ class TicketView:
     created_at: datetime
     updated_at: datetime
     events: tuple[TicketEventView, ...] = ()
+    assignee: Optional[str] = None
+    resolved_at: Optional[datetime] = None
+    messages: tuple[TicketMessageView, ...] = ()
+    # State of the ticket's latest live handoff: "waiting", "live", "ended", or None (never handed off).
+    handoff_state: Optional[str] = None
 
     @property
     def is_active(self) -> bool:
@@ -73,7 +109,9 @@ class TicketView:
         data = asdict(self)
         data["created_at"] = self.created_at.isoformat()
         data["updated_at"] = self.updated_at.isoformat()
+        data["resolved_at"] = self.resolved_at.isoformat() if self.resolved_at else None
         data["events"] = [{**asdict(e), "at": e.at.isoformat()} for e in self.events]
+        data["messages"] = [{**asdict(m), "at": m.at.isoformat()} for m in self.messages]
         return data
 
 
@@ -114,6 +152,11 @@ def open_ticket(
     try:
         with session.begin_nested():
             session.add(ticket)
+            session.flush()
+            # Same transaction: the external help desk hears of every new ticket (see portal.outbox), and
+            # the conversation counts as one that needed a ticket (deflection statistics).
+            outbox.forward_ticket(session, ticket, outbox.TICKET_CREATED)
+            conversations.mark_ticket_opened(session, conversation_id, ticket.channel)
     except IntegrityError:
         existing = _find_active(session, conversation_id, kind)
         if existing is None:
@@ -126,7 +169,7 @@ def open_ticket(
 def _find_active(session: Session, conversation_id: str, kind: str) -> Optional[Ticket]:
     return session.execute(
         select(Ticket)
-        .options(selectinload(Ticket.events))
+        .options(*_LOAD_OPTIONS)
         .where(
             Ticket.conversation_id == conversation_id,
             Ticket.kind == kind,
@@ -152,12 +195,17 @@ def list_tickets(
     school_id: Optional[str] = None,
     kind: Optional[str] = None,
     limit: Optional[int] = None,
+    statuses: Optional[tuple[str, ...]] = None,
 ) -> list[TicketView]:
-    """Tickets, newest first, optionally filtered by status, school and kind."""
+    """Tickets, newest first, optionally filtered by status (or any of `statuses`), school and kind."""
     statement = select(Ticket)
     if status is not None:
         _check_status(status)
         statement = statement.where(Ticket.status == status)
+    if statuses is not None:
+        for value in statuses:
+            _check_status(value)
+        statement = statement.where(Ticket.status.in_(tuple(statuses)))
     if kind is not None:
         if kind not in TICKET_KINDS:
             raise TicketError(f"unknown ticket kind {kind!r}; expected one of {', '.join(TICKET_KINDS)}")
@@ -170,27 +218,203 @@ def list_tickets(
 
 
 def change_status(session: Session, ticket_id: int, to_status: str, actor: str, note: str = "") -> TicketView:
-    """Move a ticket along open -> in_progress -> resolved | closed (or straight from open) and log it."""
+    """Move a ticket along open -> in_progress -> resolved | closed (or straight from open) and log it.
+
+    Side effects in the same transaction: the change is queued for the external help desk; a ticket
+    that is resolved or closed ends its live handoff, and the parent's conversation is told the
+    assistant is back (`EXTERNAL_handoff_ended`) unless `resolve_ticket` sends a message instead.
+    """
+    return _view(_change_status(session, ticket_id, to_status, actor, note, notify_handoff_end=True))
+
+
+def _change_status(session: Session, ticket_id: int, to_status: str, actor: str, note: str,
+                   notify_handoff_end: bool) -> Ticket:
     _check_status(to_status)
     ticket = _load(session, ticket_id, for_update=True)
     if ticket is None:
         raise TicketNotFound(f"no ticket with id {ticket_id}")
     if to_status not in TRANSITIONS[ticket.status]:
-        raise TicketError(f"ticket {ticket_id} is {ticket.status}; it cannot become {to_status}")
+        raise TicketConflict(f"ticket {ticket_id} is {ticket.status}; it cannot become {to_status}")
     now = utcnow()
+    from_status = ticket.status
     ticket.events.append(
-        TicketEvent(at=now, actor=actor or "unknown", from_status=ticket.status, to_status=to_status, note=note or "")
+        TicketEvent(at=now, actor=actor or "unknown", from_status=from_status, to_status=to_status, note=note or "")
     )
-    log.info("ticket %s: %s -> %s by %s", ticket_id, ticket.status, to_status, actor)
+    log.info("ticket %s: %s -> %s by %s", ticket_id, from_status, to_status, actor)
     ticket.status = to_status
     ticket.updated_at = now
+    if to_status == "resolved":
+        ticket.resolved_at = now
     session.flush()
+    if to_status not in ACTIVE_TICKET_STATUSES and handoff.is_active(session, ticket.conversation_id) == ticket.id:
+        handoff.end(session, ticket.conversation_id, actor)
+        if notify_handoff_end:
+            outbox.notify_parent(
+                session, conversation_id=ticket.conversation_id, ticket_id=ticket.id,
+                intent=outbox.HANDOFF_ENDED, entities={"ticket_id": str(ticket.id)},
+            )
+    outbox.forward_ticket(
+        session, ticket, outbox.STATUS_CHANGED,
+        {"from": from_status, "to": to_status, "actor": actor or "unknown", "note": note or "", "at": now.isoformat()},
+    )
+    session.expire(ticket, ["handoffs"])
+    return ticket
+
+
+def resolve_ticket(
+    session: Session, ticket_id: int, note: str, actor: str, message_to_parent: Optional[str] = None
+) -> TicketView:
+    """Mark a ticket resolved, with a note for the audit trail.
+
+    With `message_to_parent`, the message is added to the ticket's conversation and queued for the
+    parent (`EXTERNAL_ticket_resolved` with entities staff_message and ticket_id) in the same transaction.
+    """
+    message = _clean_text(message_to_parent, "message to the parent") if message_to_parent is not None else None
+    ticket = _change_status(session, ticket_id, "resolved", actor, note, notify_handoff_end=message is None)
+    if message is not None:
+        _add_message(session, ticket, "staff", message, actor)
+        outbox.notify_parent(
+            session, conversation_id=ticket.conversation_id, ticket_id=ticket.id, intent=outbox.TICKET_RESOLVED,
+            entities={"staff_message": message, "ticket_id": str(ticket.id)},
+        )
+    return _reload(session, ticket.id)
+
+
+def claim_ticket(session: Session, ticket_id: int, assignee: str, actor: Optional[str] = None) -> TicketView:
+    """Take a ticket: open -> in_progress with `assignee`; an in-progress ticket changes hands (logged)."""
+    assignee = _clean_name(assignee, "assignee")
+    actor = actor or assignee
+    ticket = _load(session, ticket_id, for_update=True)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    if ticket.status not in ACTIVE_TICKET_STATUSES:
+        raise TicketConflict(f"ticket {ticket_id} is {ticket.status}; it cannot be claimed")
+    previous = ticket.assignee
+    ticket.assignee = assignee
+    if ticket.status == "open":
+        _change_status(session, ticket.id, "in_progress", actor, f"claimed by {assignee}", notify_handoff_end=True)
+    else:
+        _log_note(ticket, actor, f"claimed by {assignee}" + (f" (was {previous})" if previous else ""))
+        ticket.updated_at = utcnow()
+    session.flush()
+    return _reload(session, ticket.id)
+
+
+def add_note(session: Session, ticket_id: int, note: str, actor: str) -> TicketView:
+    """Add a staff note to the audit trail (the status stays as it is); any status allows notes."""
+    note = _clean_text(note, "note")
+    ticket = _load(session, ticket_id, for_update=True)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    _log_note(ticket, actor, note)
+    ticket.updated_at = utcnow()
+    session.flush()
+    return _reload(session, ticket.id)
+
+
+def add_message(
+    session: Session, ticket_id: int, author: str, text: str, author_name: Optional[str] = None
+) -> TicketMessageView:
+    """Add a message to the ticket's conversation (author "parent", "staff" or "assistant").
+
+    Only stores it: staff replies that must reach the parent go through `reply_to_parent`.
+    """
+    if author not in MESSAGE_AUTHORS:
+        raise TicketError(f"unknown message author {author!r}; expected one of {', '.join(MESSAGE_AUTHORS)}")
+    text = _clean_text(text, "message")
+    ticket = _load(session, ticket_id)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    return _add_message(session, ticket, author, text, author_name)
+
+
+def reply_to_parent(session: Session, ticket_id: int, text: str, staff_name: str) -> TicketView:
+    """A staff reply in the parent's conversation (live handoff), queued for Rasa as `EXTERNAL_staff_reply`.
+
+    The ticket must be open or in progress; an open ticket is claimed by the replying staff member,
+    and a waiting handoff becomes live.
+    """
+    text = _clean_text(text, "reply")
+    staff_name = _clean_name(staff_name, "staff name")
+    ticket = _load(session, ticket_id, for_update=True)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    if ticket.status not in ACTIVE_TICKET_STATUSES:
+        raise TicketConflict(f"ticket {ticket_id} is {ticket.status}; reopen it before replying")
+    if ticket.status == "open":
+        ticket.assignee = ticket.assignee or staff_name
+        _change_status(session, ticket.id, "in_progress", staff_name, f"claimed by {staff_name} (reply)",
+                       notify_handoff_end=True)
+    if handoff.is_active(session, ticket.conversation_id) == ticket.id:
+        handoff.mark_live(session, ticket.conversation_id)
+    _add_message(session, ticket, "staff", text, staff_name)
+    outbox.notify_parent(
+        session, conversation_id=ticket.conversation_id, ticket_id=ticket.id, intent=outbox.STAFF_REPLY,
+        entities={"staff_message": text, "ticket_id": str(ticket.id)},
+    )
+    return _reload(session, ticket.id)
+
+
+def hand_back(session: Session, ticket_id: int, actor: str, note: str = "") -> TicketView:
+    """Staff hand the conversation back to the assistant: end the handoff, queue `EXTERNAL_handoff_ended`."""
+    ticket = _load(session, ticket_id, for_update=True)
+    if ticket is None:
+        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    if handoff.is_active(session, ticket.conversation_id) != ticket.id:
+        raise TicketConflict(f"ticket {ticket_id} has no live handoff to hand back")
+    handoff.end(session, ticket.conversation_id, actor)
+    _log_note(ticket, actor, "handed the conversation back to the assistant" + (f": {note}" if note else ""))
+    ticket.updated_at = utcnow()
+    outbox.notify_parent(
+        session, conversation_id=ticket.conversation_id, ticket_id=ticket.id, intent=outbox.HANDOFF_ENDED,
+        entities={"ticket_id": str(ticket.id)},
+    )
+    session.flush()
+    return _reload(session, ticket.id)
+
+
+def _log_note(ticket: Ticket, actor: str, note: str) -> None:
+    ticket.events.append(
+        TicketEvent(at=utcnow(), actor=actor or "unknown", from_status=ticket.status, to_status=ticket.status,
+                    note=note)
+    )
+
+
+def _add_message(session: Session, ticket: Ticket, author: str, text: str,
+                 author_name: Optional[str]) -> TicketMessageView:
+    now = utcnow()
+    message = TicketMessage(ticket_id=ticket.id, at=now, author=author, text=text,
+                            author_name=(author_name or None) and author_name[:NAME_MAX_CHARS])
+    session.add(message)
+    ticket.updated_at = now
+    session.flush()
+    session.expire(ticket, ["messages"])
+    return TicketMessageView(message.at, message.author, message.author_name, message.text)
+
+
+def _clean_text(text: Optional[str], what: str) -> str:
+    value = (text or "").strip()
+    if not value:
+        raise TicketError(f"the {what} is empty")
+    if len(value) > MESSAGE_MAX_CHARS:
+        raise TicketError(f"the {what} is longer than {MESSAGE_MAX_CHARS} characters")
+    return value
+
+
+def _clean_name(name: Optional[str], what: str) -> str:
+    value = " ".join((name or "").split())
+    if not value:
+        raise TicketError(f"the {what} is empty")
+    if len(value) > NAME_MAX_CHARS:
+        raise TicketError(f"the {what} is longer than {NAME_MAX_CHARS} characters")
+    return value
+
+
+def _reload(session: Session, ticket_id: int) -> TicketView:
+    session.flush()
+    ticket = session.get(Ticket, ticket_id)
+    session.expire(ticket, ["events", "messages", "handoffs"])
     return _view(ticket)
-
-
-def resolve_ticket(session: Session, ticket_id: int, note: str, actor: str) -> TicketView:
-    """Mark a ticket resolved, with a note for the audit trail."""
-    return change_status(session, ticket_id, "resolved", actor, note)
 
 
 def set_external_id(session: Session, ticket_id: int, external_id: Optional[str]) -> TicketView:
@@ -214,15 +438,18 @@ def _load(session: Session, ticket_id: int, for_update: bool = False) -> Optiona
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise TicketNotFound(f"no ticket with id {ticket_id!r}") from None
-    statement = select(Ticket).options(selectinload(Ticket.events)).where(Ticket.id == ticket_id)
+    statement = select(Ticket).options(*_LOAD_OPTIONS).where(Ticket.id == ticket_id)
     if for_update:
         statement = statement.with_for_update(of=Ticket)
     return session.execute(statement).scalar_one_or_none()
 
 
 def _query(session: Session, statement) -> list[TicketView]:
-    statement = statement.options(selectinload(Ticket.events)).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    statement = statement.options(*_LOAD_OPTIONS).order_by(Ticket.created_at.desc(), Ticket.id.desc())
     return [_view(t) for t in session.execute(statement).scalars()]
+
+
+_LOAD_OPTIONS = (selectinload(Ticket.events), selectinload(Ticket.messages), selectinload(Ticket.handoffs))
 
 
 def _view(ticket: Ticket) -> TicketView:
@@ -245,4 +472,11 @@ def _view(ticket: Ticket) -> TicketView:
             TicketEventView(e.at, e.actor, e.from_status, e.to_status, e.note)
             for e in sorted(ticket.events, key=lambda e: (e.at, e.id or 0))
         ),
+        assignee=ticket.assignee,
+        resolved_at=ticket.resolved_at,
+        messages=tuple(
+            TicketMessageView(m.at, m.author, m.author_name, m.text)
+            for m in sorted(ticket.messages, key=lambda m: (m.at, m.id or 0))
+        ),
+        handoff_state=max(ticket.handoffs, key=lambda h: h.id).state if ticket.handoffs else None,
     )

@@ -14,9 +14,20 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
 fi
 export RASA_AUTH_TOKEN
 
+if [ -z "${HELPDESK_TOKENS:-}" ] && [ -z "${HELPDESK_TOKENS_FILE:-}" ]; then
+  # No staff tokens configured: make one district-wide token for this machine, kept out of git in var/.
+  if [ ! -s var/helpdesk_tokens.json ]; then
+    (umask 077; "$BIN/python" -c 'import json,secrets; print(json.dumps({secrets.token_hex(24): "district"}))' \
+      > var/helpdesk_tokens.json)
+  fi
+  export HELPDESK_TOKENS_FILE=var/helpdesk_tokens.json
+fi
+
 "$BIN/rasa" run actions --actions actions --port "${ACTION_PORT:-5055}" > var/action_server.log 2>&1 &
 ACTIONS_PID=$!
-trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT INT TERM
+"$BIN/python" -m helpdesk serve --port "${HELPDESK_PORT:-8000}" > var/helpdesk.log 2>&1 &
+HELPDESK_PID=$!
+trap 'kill $ACTIONS_PID $HELPDESK_PID 2>/dev/null || true' EXIT INT TERM
 for _ in $(seq 1 60); do
   "$BIN/python" -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "http://localhost:${ACTION_PORT:-5055}/health" >/dev/null 2>&1 && break
   kill -0 $ACTIONS_PID 2>/dev/null || { echo "The action server failed to start; see var/action_server.log"; exit 1; }
@@ -33,6 +44,8 @@ cat <<MSG
 The assistant is starting on http://localhost:${RASA_PORT:-5005} (ready when Rasa logs "Rasa server is up and running").
 Talk to it from another terminal:
   curl -s localhost:${RASA_PORT:-5005}/webhooks/rest/webhook -d '{"sender":"me","message":"how do I get a parent portal account?"}'
+Web chat demo page:   http://localhost:${HELPDESK_PORT:-8000}/chat/
+Staff page:           http://localhost:${HELPDESK_PORT:-8000}/staff/  (token: the key in $HELPDESK_TOKENS_FILE)
 HTTP API (token required):  curl -s "localhost:${RASA_PORT:-5005}/status?token=\$(cat var/rasa_auth_token)"
 Or run 'make shell' to chat in a terminal. Stop with Ctrl+C.
 
