@@ -10,8 +10,8 @@ import pytest
 
 from portal.cli import main as portal_admin
 from tests.actions.conftest import ALWAYS_OPEN, NEVER_OPEN, write_district
-from tests.e2e.servers import (Servers, free_port, latest_model, start_action_server, start_rasa_server,
-                               write_endpoints)
+from tests.e2e.servers import (Servers, free_port, latest_model, start_action_server, start_helpdesk,
+                               start_rasa_server, write_endpoints)
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     try:
         start_action_server(running, action_port)
         start_rasa_server(running, rasa_port, model, write_endpoints(workdir, action_port))
+        running.staff_tokens = {scope: secrets.token_hex(16) for scope in ("district", "org-maple-ridge-es",
+                                                                           "org-willow-creek-ms")}
+        start_helpdesk(running, free_port())
         yield running
     finally:
         running.stop()

@@ -51,6 +51,8 @@ class Servers:
     action_url: str
     token: str
     processes: list[subprocess.Popen] = field(default_factory=list)
+    helpdesk_url: str = ""
+    staff_tokens: dict[str, str] = field(default_factory=dict)
     rasa_process: Optional[subprocess.Popen] = None
     rasa_args: tuple = ()
 
@@ -127,6 +129,19 @@ def start_action_server(servers: Servers, port: int) -> None:
         cwd=PROJECT_ROOT, env=server_env(servers), stdout=log.open("w"), stderr=subprocess.STDOUT)
     servers.processes.append(process)
     wait_until_up(f"{servers.action_url}/health", process, log)
+
+
+def start_helpdesk(servers: Servers, port: int) -> None:
+    """The staff help-desk service, delivering to this session's Rasa server."""
+    log = servers.workdir / "helpdesk.log"
+    env = server_env(servers)
+    env.update({"RASA_URL": servers.rasa_url, "RASA_AUTH_TOKEN": servers.token,
+                "HELPDESK_TOKENS": json.dumps({token: scope for scope, token in servers.staff_tokens.items()})})
+    process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
+                               env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    servers.processes.append(process)
+    servers.helpdesk_url = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{servers.helpdesk_url}/api/health", process, log)
 
 
 def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path) -> subprocess.Popen:
