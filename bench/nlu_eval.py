@@ -1,0 +1,531 @@
+#!/usr/bin/env python
+"""NLU evaluation: train an NLU-only model, score it on the held-out sets, report.
+
+Run from anywhere (it changes to the project root):
+
+    .venv/bin/python bench/nlu_eval.py                      # train + held-out + out-of-scope
+    .venv/bin/python bench/nlu_eval.py --cross-validation   # ... + 5-fold CV on data/nlu
+    .venv/bin/python bench/nlu_eval.py --model models/nlu-x.tar.gz   # skip training
+
+What it does
+  1. `rasa train nlu --config config.yml --nlu data/nlu --out <tmp>` (wall time is measured).
+  2. `rasa test nlu --nlu tests/nlu/heldout.yml --model <model> --out results/nlu_heldout`,
+     then reads intent_report.json: accuracy, macro-F1, per-intent F1 (and entity F1 from
+     DIETClassifier_report.json when present).
+  3. The out-of-scope set: `rasa test nlu` cannot score it (it skips intent evaluation when a
+     file has a single label, and it undoes FallbackClassifier predictions), so the model is
+     loaded with rasa's Agent in a child process and every question is parsed exactly as the
+     server would (FallbackClassifier included). Reported: the share predicted as `out_of_scope`
+     or `nlu_fallback`, i.e. kept out of the portal intents. The held-out set is parsed the same
+     way to report how many in-scope messages the FallbackClassifier would turn away.
+     Predictions go to results/nlu_oos/predictions.json and results/nlu_heldout/live_predictions.json.
+  4. With --cross-validation: `rasa test nlu --nlu data/nlu --config config.yml
+     --cross-validation --folds 5 --out results/nlu_cv`.
+  5. Prints the numbers and rewrites the "## NLU" section of docs/BENCHMARKS.md (other sections
+     are kept as they are).
+
+Targets (held-out accuracy >= 0.95, macro-F1 >= 0.93, out-of-scope kept >= 0.90) are reported as
+met / missed; a missed target never makes the script fail. It exits non-zero only when a rasa
+command itself fails or an input file is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import re
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = "config.yml"
+TRAIN_DATA = "data/nlu"
+HELDOUT = "tests/nlu/heldout.yml"
+OOS_HELDOUT = "tests/nlu/out_of_scope_heldout.yml"
+OUT_HELDOUT = "results/nlu_heldout"
+OUT_OOS = "results/nlu_oos"
+OUT_CV = "results/nlu_cv"
+LOG_DIR = "results/nlu_logs"
+DOCS = "docs/BENCHMARKS.md"
+SECTION = "## NLU"
+
+TARGET_ACCURACY = 0.95
+TARGET_MACRO_F1 = 0.93
+TARGET_OOS_KEPT = 0.90
+# Predictions that count as "kept out of the portal intents" for an out-of-scope question.
+OOS_LABELS = {"out_of_scope", "nlu_fallback"}
+# Labels in intent_report.json that are aggregates, not intents.
+AGGREGATE_KEYS = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+
+_ENTITY_RE = re.compile(r"\[([^\]]+)\]\((?:[^)]*)\)|\[([^\]]+)\]\{[^}]*\}")
+
+
+def rasa_cmd() -> List[str]:
+    """The rasa CLI of the interpreter running this script (the project venv)."""
+    exe = Path(sys.executable).parent / "rasa"
+    if exe.exists():
+        return [str(exe)]
+    return [sys.executable, "-m", "rasa"]
+
+
+LAST_RUN: Dict[str, float] = {}
+
+
+def run(cmd: List[str], log_name: str, extra_env: Optional[Dict[str, str]] = None) -> float:
+    """Run a rasa command, log its output to results/nlu_logs/, return wall seconds.
+
+    The CPU seconds the command used (user + sys of the child) and the load average before it
+    started are left in LAST_RUN: on a shared 2-core machine wall time depends on what else runs.
+    """
+    log_path = ROOT / LOG_DIR / f"{log_name}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    env.update(extra_env or {})
+    print(f"$ {' '.join(shlex.quote(c) for c in cmd)}", flush=True)
+    load_before = os.getloadavg()[0]
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    elapsed = time.monotonic() - start
+    usage_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_RUN.clear()
+    LAST_RUN.update(
+        wall=elapsed,
+        cpu=(usage_after.ru_utime - usage_before.ru_utime) + (usage_after.ru_stime - usage_before.ru_stime),
+        load=load_before,
+    )
+    if proc.returncode != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+        print(tail, file=sys.stderr)
+        sys.exit(f"command failed with exit code {proc.returncode} (full log: {log_path})")
+    print(f"  ... {elapsed:.1f} s (log: {log_path.relative_to(ROOT)})", flush=True)
+    return elapsed
+
+
+_HOOK_RE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) .*(Starting to train|Finished training) component '(\w+)'")
+
+
+def component_seconds(log_path: Path) -> Dict[str, float]:
+    """Seconds each pipeline component took to train, from rasa's training-hook log lines."""
+    started: Dict[str, _dt.datetime] = {}
+    took: Dict[str, float] = {}
+    text = log_path.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
+    for line in text.splitlines():
+        m = _HOOK_RE.match(line)
+        if not m:
+            continue
+        stamp = _dt.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")
+        if m.group(2).startswith("Starting"):
+            started[m.group(3)] = stamp
+        elif m.group(3) in started:
+            took[m.group(3)] = took.get(m.group(3), 0.0) + (stamp - started.pop(m.group(3))).total_seconds()
+    return took
+
+
+def read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def intent_metrics(report_path: Path) -> Dict[str, Any]:
+    """Accuracy, macro-F1 and per-intent F1/support from a rasa intent_report.json."""
+    report = read_json(report_path)
+    per_intent = {
+        name: {
+            "f1": vals.get("f1-score", 0.0),
+            "precision": vals.get("precision", 0.0),
+            "recall": vals.get("recall", 0.0),
+            "support": vals.get("support", 0),
+        }
+        for name, vals in report.items()
+        if name not in AGGREGATE_KEYS and isinstance(vals, dict)
+    }
+    # Macro-F1 over the intents of the test set only: a label that is merely predicted
+    # (e.g. nlu_fallback, support 0) would otherwise count as an intent with F1 = 0.
+    supported = [v["f1"] for v in per_intent.values() if v["support"] > 0]
+    macro_f1 = sum(supported) / len(supported) if supported else 0.0
+    return {
+        "accuracy": report.get("accuracy", 0.0),
+        "macro_f1": macro_f1,
+        "macro_f1_rasa": report.get("macro avg", {}).get("f1-score", 0.0),
+        "per_intent": per_intent,
+    }
+
+
+def entity_metrics(out_dir: Path) -> Dict[str, float]:
+    """Per-entity F1 from DIETClassifier_report.json, if rasa wrote one."""
+    path = out_dir / "DIETClassifier_report.json"
+    if not path.exists():
+        return {}
+    report = read_json(path)
+    return {
+        name: vals.get("f1-score", 0.0)
+        for name, vals in report.items()
+        if isinstance(vals, dict) and name not in AGGREGATE_KEYS and vals.get("support", 0) > 0
+    }
+
+
+def oos_metrics(predictions: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Share of out-of-scope questions predicted as out_of_scope / nlu_fallback."""
+    total = len(predictions)
+    kept = [p for p in predictions if p["predicted"] in OOS_LABELS]
+    leaked = sorted(
+        ((p["text"], p["predicted"], p["confidence"]) for p in predictions if p["predicted"] not in OOS_LABELS),
+        key=lambda p: -p[2],
+    )
+    by_label: Dict[str, int] = {}
+    for p in predictions:
+        by_label[p["predicted"]] = by_label.get(p["predicted"], 0) + 1
+    return {
+        "total": total,
+        "kept": len(kept),
+        "share": len(kept) / total if total else 0.0,
+        "by_label": dict(sorted(by_label.items(), key=lambda kv: -kv[1])),
+        "leaked": leaked,
+    }
+
+
+def live_heldout_metrics(predictions: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Held-out accuracy as the running server sees it (FallbackClassifier applied)."""
+    total = len(predictions)
+    correct = sum(1 for p in predictions if p["predicted"] == p["intent"])
+    fallback = [p for p in predictions if p["predicted"] == "nlu_fallback"]
+    return {
+        "total": total,
+        "accuracy": correct / total if total else 0.0,
+        "fallback": len(fallback),
+        "fallback_texts": [(p["intent"], p["text"]) for p in fallback],
+    }
+
+
+def parse_files(model: str, files: List[str], out_json: Path) -> None:
+    """Child-process mode: parse every example of `files` with the model, write JSON."""
+    import asyncio
+    import logging
+
+    logging.disable(logging.WARNING)
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    agent = Agent.load(model)
+
+    async def parse_all() -> Dict[str, List[Dict[str, Any]]]:
+        result: Dict[str, List[Dict[str, Any]]] = {}
+        for file in files:
+            rows = []
+            for intent, text in _examples(ROOT / file):
+                parsed = await agent.parse_message(text)
+                pred = parsed.get("intent") or {}
+                ranking = parsed.get("intent_ranking") or []
+                rows.append({
+                    "intent": intent,
+                    "text": text,
+                    "predicted": pred.get("name") or "None",
+                    "confidence": float(pred.get("confidence") or 0.0),
+                    "top_intent": ranking[0]["name"] if ranking else None,
+                    "entities": [
+                        {"entity": e.get("entity"), "value": e.get("value")} for e in parsed.get("entities", [])
+                    ],
+                })
+            result[file] = rows
+        return result
+
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(asyncio.run(parse_all()), indent=1), encoding="utf-8")
+
+
+def _examples(path: Path) -> List[Tuple[str, str]]:
+    """(intent, plain text) pairs from a Rasa NLU YAML file, entity markup removed."""
+    import yaml  # in the venv (Rasa depends on it)
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for item in data.get("nlu", []) or []:
+        if "intent" not in item:
+            continue
+        for line in str(item.get("examples", "")).splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                text = _ENTITY_RE.sub(lambda m: m.group(1) or m.group(2), line[2:]).strip()
+                out.append((item["intent"], text))
+    return out
+
+
+def leakage_check() -> Dict[str, Any]:
+    """Held-out sentences that also occur in training (case-insensitive) and training duplicates."""
+    train: Dict[str, set] = {}
+    for path in sorted((ROOT / TRAIN_DATA).glob("*.yml")):
+        for intent, text in _examples(path):
+            train.setdefault(text.lower(), set()).add(intent)
+    overlaps = []
+    for test_file in (HELDOUT, OOS_HELDOUT):
+        for intent, text in _examples(ROOT / test_file):
+            if text.lower() in train:
+                overlaps.append((test_file, intent, text))
+    conflicts = [(t, sorted(i)) for t, i in train.items() if len(i) > 1]
+    return {"overlaps": overlaps, "conflicts": conflicts, "train_examples": sum(1 for _ in train)}
+
+
+def pipeline_summary() -> str:
+    """One line describing the NLU pipeline from config.yml."""
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / CONFIG).read_text(encoding="utf-8")) or {}
+    parts = []
+    for comp in cfg.get("pipeline", []) or []:
+        name = comp.get("name", "?")
+        opts = {k: v for k, v in comp.items() if k != "name"}
+        parts.append(f"{name}({', '.join(f'{k}={v}' for k, v in opts.items())})" if opts else name)
+    return " → ".join(parts)
+
+
+def fmt(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def flag(value: float, target: float) -> str:
+    return "met" if value >= target else "MISSED"
+
+
+def train_details(res: Dict[str, Any]) -> str:
+    diet = res.get("diet_seconds")
+    return (f"CPU {res['train_cpu']:.0f} s, DIETClassifier {diet:.0f} s of it, "
+            if diet is not None else f"CPU {res['train_cpu']:.0f} s, ") + f"load average before start {res['train_load']:.2f}"
+
+
+def print_report(res: Dict[str, Any]) -> None:
+    held = res["heldout"]
+    oos = res["oos"]
+    print()
+    print("=" * 64)
+    if res["train_seconds"] is not None:
+        print(f"NLU training time (rasa train nlu, wall): {res['train_seconds']:.1f} s; {train_details(res)}")
+    else:
+        print(f"model: {res['model']} (not trained here)")
+    print(f"Held-out ({res['heldout_n']} utterances, {HELDOUT})")
+    print(f"  accuracy  {fmt(held['accuracy'])}   target {TARGET_ACCURACY}  {flag(held['accuracy'], TARGET_ACCURACY)}")
+    print(f"  macro-F1  {fmt(held['macro_f1'])}   target {TARGET_MACRO_F1}  {flag(held['macro_f1'], TARGET_MACRO_F1)}")
+    print("  per-intent F1 (support):")
+    for name, v in sorted(held["per_intent"].items(), key=lambda kv: (kv[1]["f1"], kv[0])):
+        if v["support"] > 0:
+            print(f"    {name:<22} {fmt(v['f1'])}  ({v['support']})")
+    extra = [n for n, v in held["per_intent"].items() if v["support"] == 0]
+    if extra:
+        print(f"  labels predicted but not in the set: {', '.join(sorted(extra))}")
+    live = res["live"]
+    print(f"  as served (FallbackClassifier applied): accuracy {fmt(live['accuracy'])}, "
+          f"{live['fallback']} of {live['total']} in-scope messages fall back")
+    if res["entities"]:
+        print("  entity F1: " + ", ".join(f"{k} {fmt(v)}" for k, v in sorted(res["entities"].items())))
+    print(f"Out-of-scope ({oos['total']} questions, {OOS_HELDOUT})")
+    print(f"  kept out of portal intents: {oos['kept']}/{oos['total']} = {fmt(oos['share'])}"
+          f"   target {TARGET_OOS_KEPT}  {flag(oos['share'], TARGET_OOS_KEPT)}")
+    print(f"  predicted as: {oos['by_label']}")
+    if oos["leaked"]:
+        print("  leaked into portal intents (most confident first):")
+        for text, label, conf in oos["leaked"][:25]:
+            print(f"    {label:<20} {conf:.2f}  {text}")
+    if res.get("cv"):
+        cv = res["cv"]
+        print(f"5-fold cross-validation on {TRAIN_DATA}: accuracy {fmt(cv['accuracy'])}, macro-F1 {fmt(cv['macro_f1'])}"
+              f" ({res['cv_seconds']:.0f} s)")
+    leak = res["leakage"]
+    print(f"Held-out sentences also in training: {len(leak['overlaps'])}; "
+          f"training texts under more than one intent: {len(leak['conflicts'])}")
+    for item in leak["overlaps"][:10]:
+        print(f"    overlap: {item}")
+    for item in leak["conflicts"][:10]:
+        print(f"    conflict: {item}")
+    print("=" * 64)
+
+
+def docs_section(res: Dict[str, Any]) -> str:
+    held = res["heldout"]
+    oos = res["oos"]
+    lines = [SECTION, ""]
+    lines.append(
+        f"Measured {res['date']} by `{res['command']}` "
+        f"(Rasa {res['rasa_version']}, {os.cpu_count()} cores). The numbers below are rewritten by that script; "
+        "the pipeline history at the end is kept by hand."
+    )
+    lines.append("")
+    lines.append("| metric | value | target | |")
+    lines.append("| --- | --- | --- | --- |")
+    lines.append(f"| held-out intent accuracy ({res['heldout_n']} utterances) | {fmt(held['accuracy'])} | ≥ {TARGET_ACCURACY} | {flag(held['accuracy'], TARGET_ACCURACY)} |")
+    lines.append(f"| held-out macro-F1 (intents of the set) | {fmt(held['macro_f1'])} | ≥ {TARGET_MACRO_F1} | {flag(held['macro_f1'], TARGET_MACRO_F1)} |")
+    live = res["live"]
+    lines.append(f"| held-out accuracy as served (FallbackClassifier applied) | {fmt(live['accuracy'])} ({live['fallback']} fell back) | – | |")
+    lines.append(f"| out-of-scope kept out of portal intents ({oos['total']} questions) | {fmt(oos['share'])} ({oos['kept']}/{oos['total']}) | ≥ {TARGET_OOS_KEPT} | {flag(oos['share'], TARGET_OOS_KEPT)} |")
+    if res["train_seconds"] is not None:
+        lines.append(f"| NLU training time (`rasa train nlu`, wall, incl. CLI start) | {res['train_seconds']:.1f} s ({train_details(res)}) | ≤ ~90 s | {'met' if res['train_seconds'] <= 90 else 'MISSED'} |")
+    if res.get("cv"):
+        cv = res["cv"]
+        lines.append(f"| 5-fold cross-validation on data/nlu: accuracy / macro-F1 | {fmt(cv['accuracy'])} / {fmt(cv['macro_f1'])} | – | |")
+    lines.append("")
+    lines.append(f"Training data: {res['leakage']['train_examples']} distinct examples in `{TRAIN_DATA}/`; "
+                 f"held-out sentences also present in training: {len(res['leakage']['overlaps'])}.")
+    if res["entities"]:
+        lines.append("Entity F1 on the held-out set (DIETClassifier): "
+                     + ", ".join(f"`{k}` {fmt(v)}" for k, v in sorted(res["entities"].items())) + ".")
+    lines.append(f"Out-of-scope predictions: " + ", ".join(f"`{k}` {v}" for k, v in oos["by_label"].items()) + ".")
+    lines.append("")
+    lines.append("Per-intent F1 on the held-out set (support in brackets):")
+    lines.append("")
+    cells = [f"`{n}` {fmt(v['f1'])} ({v['support']})"
+             for n, v in sorted(held["per_intent"].items()) if v["support"] > 0]
+    lines.append(", ".join(cells) + ".")
+    lines.append("")
+    lines.append(f"Pipeline: {res['pipeline']}")
+    lines.append("")
+    lines.append(
+        f"Confusion matrix of the held-out run: [{OUT_HELDOUT}/intent_confusion_matrix.png]"
+        f"(../{OUT_HELDOUT}/intent_confusion_matrix.png) (under `results/`, which is git-ignored: "
+        "run the script to produce it). Full reports: `results/nlu_heldout/`, `results/nlu_oos/predictions.json`"
+        + (", `results/nlu_cv/`" if res.get("cv") else "") + "."
+    )
+    lines.append("")
+    if oos["leaked"]:
+        lines.append("Out-of-scope questions that still reach a portal intent (most confident first):")
+        lines.append("")
+        for text, label, conf in oos["leaked"][:10]:
+            lines.append(f"- `{label}` {conf:.2f}: {text}")
+        lines.append("")
+    history = res.get("history", "").strip()
+    if history:
+        lines.append(history)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _split_sections(text: str) -> Tuple[str, Optional[str], str]:
+    """(before, the ## NLU section or None, after) of a markdown document."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, l in enumerate(lines) if l.rstrip() == SECTION), None)
+    if start is None:
+        return text, None, ""
+    end = next((i for i in range(start + 1, len(lines)) if re.match(r"^#{1,2} ", lines[i])), len(lines))
+    return "".join(lines[:start]), "".join(lines[start:end]), "".join(lines[end:])
+
+
+HISTORY_HEADING = "### Pipeline changes"
+
+
+def write_docs(res: Dict[str, Any]) -> None:
+    path = ROOT / DOCS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    before, old, after = _split_sections(text)
+    # The hand-kept "### Pipeline changes" subsection survives a rewrite.
+    history = ""
+    if old and HISTORY_HEADING in old:
+        history = old[old.index(HISTORY_HEADING):]
+    res = dict(res, history=history)
+    new = docs_section(res)
+    if old is None:
+        if not before.endswith("\n\n"):
+            before = before.rstrip("\n") + "\n\n"
+        path.write_text(before + new, encoding="utf-8")
+    else:
+        path.write_text(before + new.rstrip("\n") + "\n\n" + after.lstrip("\n") if after else before + new, encoding="utf-8")
+    print(f"wrote the '{SECTION}' section of {DOCS}")
+
+
+def rasa_version() -> str:
+    try:
+        import rasa  # noqa: WPS433
+
+        return rasa.__version__
+    except Exception:  # pragma: no cover - reporting only
+        return "?"
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cross-validation", action="store_true", help="also run 5-fold CV on data/nlu")
+    parser.add_argument("--folds", type=int, default=5, help="folds for --cross-validation (default 5)")
+    parser.add_argument("--model", help="evaluate this model instead of training one")
+    parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/BENCHMARKS.md alone")
+    parser.add_argument("--_parse", nargs=2, metavar=("MODEL", "OUT_JSON"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args._parse:
+        parse_files(args._parse[0], [HELDOUT, OOS_HELDOUT], Path(args._parse[1]))
+        return 0
+
+    os.chdir(ROOT)
+    for needed in (CONFIG, TRAIN_DATA, HELDOUT, OOS_HELDOUT):
+        if not (ROOT / needed).exists():
+            sys.exit(f"missing {needed}")
+
+    command = "python bench/nlu_eval.py" + (" --cross-validation" if args.cross_validation else "")
+    res: Dict[str, Any] = {
+        "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "command": command,
+        "rasa_version": rasa_version(),
+        "pipeline": pipeline_summary(),
+        "train_seconds": None,
+    }
+    res["leakage"] = leakage_check()
+
+    with tempfile.TemporaryDirectory(prefix="nlu_eval_") as tmp:
+        if args.model:
+            model = str(Path(args.model).resolve())
+        else:
+            res["train_seconds"] = run(
+                rasa_cmd() + ["train", "nlu", "--config", CONFIG, "--nlu", TRAIN_DATA, "--out", tmp,
+                              "--fixed-model-name", "nlu_eval"],
+                "train",
+                # A cold, private training cache: rasa would otherwise restore unchanged components
+                # from .rasa/cache and the measured time would not be a training time.
+                {"RASA_CACHE_DIRECTORY": str(Path(tmp) / "cache")},
+            )
+            res["train_cpu"] = LAST_RUN["cpu"]
+            res["train_load"] = LAST_RUN["load"]
+            res["diet_seconds"] = component_seconds(ROOT / LOG_DIR / "train.log").get("DIETClassifier")
+            model = str(Path(tmp) / "nlu_eval.tar.gz")
+        res["model"] = model
+
+        run(rasa_cmd() + ["test", "nlu", "--nlu", HELDOUT, "--model", model, "--out", OUT_HELDOUT], "test_heldout")
+        res["heldout"] = intent_metrics(ROOT / OUT_HELDOUT / "intent_report.json")
+        res["heldout_n"] = len(_examples(ROOT / HELDOUT))
+        res["entities"] = entity_metrics(ROOT / OUT_HELDOUT)
+
+        # Parse both sets as the server would (FallbackClassifier applied); see the module doc.
+        live_json = ROOT / OUT_OOS / "parsed.json"
+        run([sys.executable, str(Path(__file__).resolve()), "--_parse", model, str(live_json)], "parse_live")
+        parsed = read_json(live_json)
+        live_json.unlink()
+        (ROOT / OUT_OOS / "predictions.json").write_text(json.dumps(parsed[OOS_HELDOUT], indent=1), encoding="utf-8")
+        (ROOT / OUT_HELDOUT / "live_predictions.json").write_text(json.dumps(parsed[HELDOUT], indent=1), encoding="utf-8")
+        res["oos"] = oos_metrics(parsed[OOS_HELDOUT])
+        res["live"] = live_heldout_metrics(parsed[HELDOUT])
+
+        if args.cross_validation:
+            res["cv_seconds"] = run(
+                rasa_cmd() + ["test", "nlu", "--nlu", TRAIN_DATA, "--config", CONFIG, "--cross-validation",
+                              "--folds", str(args.folds), "--out", OUT_CV, "--no-plot"],
+                "cross_validation",
+                {"RASA_CACHE_DIRECTORY": str(Path(tmp) / "cv_cache")},
+            )
+            res["cv"] = intent_metrics(ROOT / OUT_CV / "intent_report.json")
+
+    print_report(res)
+    if not args.no_docs:
+        write_docs(res)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
