@@ -25,6 +25,11 @@ _NAME_FILLER = {"his", "her", "their", "name", "names", "is", "are", "its", "it'
 _NAME_WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*")
 
 
+def sms_number(tracker: Tracker) -> Optional[str]:
+    """The number an SMS came from (set by channels/sms.py); it counts as the contact fact."""
+    return ((tracker.latest_message or {}).get("metadata") or {}).get("sms_from") or None
+
+
 def attempts_used(tracker: Tracker) -> int:
     """Failed verification attempts in this conversation."""
     return int(tracker.get_slot("verify_attempts") or 0)
@@ -60,6 +65,9 @@ class ValidateLookupForm(FormValidationAction):
             return ["school", *extra]
         if attempts_used(tracker) >= MAX_VERIFY_ATTEMPTS:
             return ["school"]
+        if sms_number(tracker) and attempts_used(tracker) == 0 and not tracker.get_slot("contact"):
+            # On SMS the sender's number is the first fact; after a failed try the parent is asked for it.
+            return ["school", "child_first_name", "child_birth_date"]
         return ["school", *IDENTITY_SLOTS]
 
     def validate_school(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -85,8 +93,8 @@ class ValidateLookupForm(FormValidationAction):
         if born is None:
             return feedback("bad_date", child_birth_date=None)
         try:
-            guardian_id = await run_in_store(verify_guardian, tracker.get_slot("contact"),
-                                             tracker.get_slot("child_first_name"), born)
+            contact = tracker.get_slot("contact") or sms_number(tracker)
+            guardian_id = await run_in_store(verify_guardian, contact, tracker.get_slot("child_first_name"), born)
         except StoreUnavailable:
             # Ends the form unverified without counting an attempt; action_after_lookup explains.
             return feedback(None, child_birth_date=born.isoformat())

@@ -324,3 +324,6 @@ class Conversation(Base):
     answers = Column(Integer, nullable=False, default=0)
     last_topic = Column(String(255))
     ticket_opened_at = Column(UTCDateTime)
+
+# The SMS channel's tables (revision 0003_sms) live in their own module, on this Base.
+from portal import sms_models  # noqa: E402,F401  (registers them on Base.metadata)

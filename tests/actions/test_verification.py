@@ -69,3 +69,20 @@ async def test_unreadable_date_asks_again_without_counting_an_attempt():
 def test_bad_contact_and_name_ask_again():
     assert FORM.validate_contact("my email", None, make_tracker(), {})["lookup_feedback"] == "bad_contact"
     assert FORM.validate_child_first_name("Emma and Noah", None, make_tracker(), {})["lookup_feedback"] == "bad_child_name"
+
+
+async def test_on_sms_the_senders_number_is_the_first_fact():
+    sms = {"text": "Ivan", "intent": {"name": "inform"}, "entities": [], "metadata": {"sms_from": "+15550102005"}}
+    tracker = make_tracker("Ivan")
+    tracker.latest_message = sms
+    assert await FORM.required_slots(DOMAIN_SLOTS, None, tracker, {}) == ["school", "child_first_name",
+                                                                          "child_birth_date"]
+    tracker.slots["child_first_name"] = "Ivan"
+    updates = await FORM.validate_child_birth_date("7/22/2010", None, tracker, {})
+    assert updates["verified_guardian_id"] == "g-elena-petrova"
+
+
+async def test_on_sms_a_failed_try_asks_for_the_contact():
+    tracker = make_tracker("x", slots={"verify_attempts": 1.0})
+    tracker.latest_message = {"text": "x", "intent": {"name": "inform"}, "metadata": {"sms_from": "+15550109999"}}
+    assert "contact" in await FORM.required_slots(DOMAIN_SLOTS, None, tracker, {})

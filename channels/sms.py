@@ -1,0 +1,427 @@
+"""SMS channel: a Twilio-compatible Rasa connector.
+
+    POST /webhooks/sms/webhook   form fields From, Body, MessageSid; header X-Twilio-Signature
+    GET  /webhooks/sms/          {"status": "ok"}
+
+Inbound, in this order (nothing reaches the assistant before the signature is checked):
+1. `X-Twilio-Signature` checked with twilio's `RequestValidator`, the secret `TWILIO_AUTH_TOKEN` and the public
+   URL (credentials `public_url`; else the URL the request arrived at, from X-Forwarded-Proto/-Host only with
+   `trust_proxy: true`). Bad or missing signature: 403. No `TWILIO_AUTH_TOKEN`: every request refused (503).
+2. The MessageSid is claimed in the store: a retried or concurrent duplicate gets the TwiML the first one
+   answered with, and is never processed twice.
+3. Carrier keywords, before NLU and never seen by the dialogue: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT opt
+   the number out (one confirmation; after that it gets nothing, pushes included); START, UNSTOP opt back in;
+   HELP answers with the district's phone and hours (also when opted out). Texts: `channels/sms_replies.py`.
+4. A reply naming one of the numbered choices last offered ("1", or the button's title) becomes that button's
+   payload. The message goes to Rasa with `metadata={"sms_from": "+1555..."}` under the number's conversation
+   id (random, "sms-..."; the number itself stays out of tracker ids, tickets and logs).
+5. The replies come back inline as TwiML, one <Message> per SMS (at most 320 characters each, see sms_text).
+
+Outbound outside a webhook call (Rasa's `trigger_intent?output_channel=latest`, or `output_channel=sms`): Rasa
+asks `get_output_channel()`, whose messages are queued in the store's outbox (nothing for an opted-out number)
+and sent through the gateway's Messages API in a worker thread; failures stay queued and are retried with
+backoff by a background task (also on another replica after a restart). The caller gets success once the
+message is safely queued, so it never needs to retry (and never duplicates) the whole trigger.
+
+DB work runs in threads (`asyncio.to_thread`), HTTP sends in a small thread pool: the event loop never blocks.
+Logs show masked numbers (`***-***-2005`) and never message bodies.
+
+credentials.yml:
+    channels.sms.SmsInput:
+      public_url: https://assistant.example.org/webhooks/sms/webhook   # as in the Twilio console (optional)
+      trust_proxy: false
+      from_number: "+15550100000"                                      # or TWILIO_FROM_NUMBER
+Environment: TWILIO_AUTH_TOKEN (required), TWILIO_ACCOUNT_SID and TWILIO_FROM_NUMBER (for pushed messages),
+optional SMS_PUBLIC_URL, TWILIO_API_BASE_URL; the store is DATABASE_URL (portal.db).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Dict, Iterable, Mapping, Optional, Text
+from urllib.parse import parse_qs
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request, RequestParameters
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from channels.sms_delivery import Deliverer
+from channels.sms_gateway import GatewayClient, redact
+from channels.sms_replies import reply_templates, reply_text
+from channels.sms_text import HELP, OPT_IN, OPT_OUT, Rendered, keyword, match_choice, render_batch, twiml
+from portal import sms as store
+from portal.identity import mask_phone
+from portal.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_NAME = "sms"
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"
+KNOWN_CREDENTIALS = {"public_url", "trust_proxy", "from_number", "api_base_url", "retry_interval_seconds",
+                     "choices_ttl_minutes", "database_url"}
+# Some carriers turn "@" into "¡" (GSM 7-bit alphabet mix-ups); put it back where an email address was meant.
+_CARRIER_AT = re.compile(r"(?<=[\w.+-])\u00a1(?=[\w-]+(?:\.[\w-]+)+)")
+
+
+def normalise_number(raw: Optional[str]) -> Optional[str]:
+    """An E.164 number ("+15550102005") from the gateway's From field, or None when it is not a phone number.
+
+    Twilio sends E.164 already; 10 digits (or 11 starting with 1) without "+" are taken as North American.
+    """
+    value = (raw or "").strip()
+    if re.search(r"[^\d\s()+.-]", value):  # "whatsapp:+1...", alphanumeric sender ids: not an SMS number
+        return None
+    digits = re.sub(r"\D", "", value)
+    if value.startswith("+") and 8 <= len(digits) <= 15:
+        return "+" + digits
+    if len(digits) == 10 and not value.startswith("+"):
+        return "+1" + digits
+    if len(digits) == 11 and digits.startswith("1") and not value.startswith("+"):
+        return "+" + digits
+    return None
+
+
+def form_parameters(request: Request) -> RequestParameters:
+    """The form fields exactly as signed, blank values included (Sanic's `request.form` drops them, and
+    Twilio signs its empty fields such as FromCity, so the signature would never match)."""
+    content_type = (request.headers.get("content-type") or "").lower()
+    if "application/x-www-form-urlencoded" not in content_type:
+        return RequestParameters()
+    return RequestParameters(parse_qs((request.body or b"").decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _flag(value: Any) -> bool:
+    """A yes/no setting from YAML, where "false" in quotes must not count as true."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _first_header(request: Request, name: str) -> str:
+    return (request.headers.get(name) or "").split(",")[0].strip()
+
+
+class SmsReplyCollector(OutputChannel):
+    """Collects the replies of one webhook call, for the TwiML answer."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    def __init__(self) -> None:
+        self.messages: list[Dict[Text, Any]] = []
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        self.messages.append(dict(message))
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.messages.append({"text": text})
+
+
+class SmsPushOutput(OutputChannel):
+    """Messages Rasa sends outside a webhook call: queued in the outbox and sent through the gateway."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    def __init__(self, channel: "SmsInput") -> None:
+        self.channel = channel
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await self.channel.push(recipient_id, [dict(message)])
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.channel.push(recipient_id, [{"text": text}])
+
+
+class SmsInput(InputChannel):
+    """The SMS connector (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL_NAME
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = dict(credentials or {})
+        unknown = sorted(set(credentials) - KNOWN_CREDENTIALS)
+        if unknown:
+            logger.warning("SMS channel: ignoring unknown credentials keys %s (secrets belong in the environment: "
+                           "TWILIO_AUTH_TOKEN, TWILIO_ACCOUNT_SID)", ", ".join(unknown))
+        return cls(
+            public_url=credentials.get("public_url"),
+            trust_proxy=_flag(credentials.get("trust_proxy", False)),
+            from_number=credentials.get("from_number"),
+            api_base_url=credentials.get("api_base_url"),
+            retry_interval_seconds=float(credentials.get("retry_interval_seconds", 15)),
+            choices_ttl_minutes=float(credentials.get("choices_ttl_minutes", 240)),
+            database_url=credentials.get("database_url"),
+        )
+
+    def __init__(
+        self,
+        public_url: Optional[str] = None,
+        trust_proxy: bool = False,
+        from_number: Optional[str] = None,
+        api_base_url: Optional[str] = None,
+        retry_interval_seconds: float = 15.0,
+        choices_ttl_minutes: float = 240.0,
+        database_url: Optional[str] = None,
+        auth_token: Optional[str] = None,
+        account_sid: Optional[str] = None,
+        duplicate_wait_seconds: float = 10.0,
+        send_threads: int = 4,
+    ) -> None:
+        env = os.environ
+        self.public_url = (public_url or env.get("SMS_PUBLIC_URL") or "").strip() or None
+        if self.public_url and not re.match(r"^https?://[^/]+", self.public_url):
+            raise ValueError(f"SMS channel: public_url must be a full http(s) URL, got {self.public_url!r}")
+        self.trust_proxy = trust_proxy
+        self.auth_token = (auth_token if auth_token is not None else env.get("TWILIO_AUTH_TOKEN", "")).strip()
+        self.database_url = database_url or None
+        self.retry_interval_seconds = retry_interval_seconds
+        self.choices_ttl = timedelta(minutes=choices_ttl_minutes)
+        self.duplicate_wait_seconds = duplicate_wait_seconds
+        self.client = GatewayClient(
+            account_sid if account_sid is not None else env.get("TWILIO_ACCOUNT_SID"),
+            self.auth_token,
+            from_number or env.get("TWILIO_FROM_NUMBER"),
+            api_base_url or env.get("TWILIO_API_BASE_URL"),
+        )
+        self.deliverer = Deliverer(self.client, self.database_url)
+        self._executor = ThreadPoolExecutor(max_workers=send_threads, thread_name_prefix="sms-send")
+        self._tasks: set[asyncio.Task] = set()
+        self._worker: Optional[asyncio.Task] = None
+        self.app: Optional[Sanic] = None
+        if not self.auth_token:
+            logger.error("SMS channel: TWILIO_AUTH_TOKEN is not set, so no webhook request can be verified; "
+                         "every request to /webhooks/sms/webhook will be refused")
+        elif not self.client.configured:
+            logger.warning("SMS channel: %s not set; pushed messages are queued but not sent until it is",
+                           ", ".join(self.client.missing))
+
+    # --- Rasa's interface -------------------------------------------------------------------------------
+
+    def get_output_channel(self) -> OutputChannel:
+        """Used by Rasa outside a webhook call (trigger_intent): messages go out through the gateway API."""
+        return SmsPushOutput(self)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sms_webhook = Blueprint("sms_webhook", __name__)
+
+        @sms_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sms_webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.handle_webhook(request, on_new_message)
+
+        @sms_webhook.listener("after_server_start")
+        async def start_worker(app: Sanic, _loop: Any) -> None:
+            self.app = app
+            if self.client.configured and self.retry_interval_seconds > 0:
+                self._worker = asyncio.get_running_loop().create_task(self._retry_loop())
+
+        @sms_webhook.listener("before_server_stop")
+        async def stop_worker(_app: Sanic, _loop: Any) -> None:
+            if self._worker is not None:
+                self._worker.cancel()
+                await asyncio.gather(self._worker, return_exceptions=True)
+                self._worker = None
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+        return sms_webhook
+
+    # --- Inbound ----------------------------------------------------------------------------------------
+
+    def signed_url(self, request: Request) -> str:
+        """The URL the gateway signed: `public_url`, else the URL this request arrived at."""
+        query = request.query_string
+        if self.public_url:
+            if query and "?" not in self.public_url:
+                return f"{self.public_url}?{query}"
+            return self.public_url
+        scheme = "https" if request.transport.get_extra_info("sslcontext") else "http"
+        host = request.headers.get("host", "")
+        if self.trust_proxy:
+            scheme = _first_header(request, "x-forwarded-proto") or scheme
+            host = _first_header(request, "x-forwarded-host") or host
+        return f"{scheme}://{host}{request.path}" + (f"?{query}" if query else "")
+
+    def _domain(self, app: Optional[Sanic] = None) -> Any:
+        agent = getattr(getattr(app or self.app, "ctx", None), "agent", None)
+        return getattr(agent, "domain", None)
+
+    async def handle_webhook(self, request: Request,
+                             on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if not self.auth_token:
+            logger.error("SMS webhook refused: TWILIO_AUTH_TOKEN is not set, so the request cannot be verified")
+            return response.text("SMS channel not configured", status=503)
+        params = form_parameters(request)
+        signature = request.headers.get("x-twilio-signature", "")
+        url = self.signed_url(request)
+        if not signature or not RequestValidator(self.auth_token).validate(url, params, signature):
+            logger.warning("SMS webhook refused: %s X-Twilio-Signature for %s (if this is the gateway, check "
+                           "public_url / trust_proxy and TWILIO_AUTH_TOKEN)", "invalid" if signature else "no", url)
+            return response.text("Forbidden", status=403)
+
+        phone = normalise_number(params.get("From"))
+        message_sid = (params.get("MessageSid") or params.get("SmsSid") or "").strip()
+        if not phone or not message_sid or len(message_sid) > 64:
+            logger.warning("SMS webhook: signed request without a usable From or MessageSid; ignored")
+            return response.text("From and MessageSid are required", status=400)
+
+        url_db = self.database_url
+        claim = await asyncio.to_thread(store.claim_inbound, message_sid, url_db)
+        if isinstance(claim, store.Answered):
+            logger.info("SMS %s from %s is a duplicate: answered as before", message_sid, mask_phone(phone))
+            return _xml(claim.twiml)
+        if isinstance(claim, store.InProgress):
+            return _xml(await self._wait_for_answer(message_sid, phone))
+
+        try:
+            bodies, choices = await self._answer(request, phone, message_sid, params.get("Body") or "",
+                                                 on_new_message)
+            answer = twiml(bodies)
+            await asyncio.to_thread(store.finish_inbound, message_sid, claim.token, answer, url_db, phone, choices)
+        except Exception:
+            logger.exception("SMS %s from %s could not be answered", message_sid, mask_phone(phone))
+            try:
+                await asyncio.to_thread(store.release_inbound, message_sid, claim.token, url_db)
+            except Exception:  # noqa: BLE001 - the claim then goes stale and can be taken over
+                logger.exception("SMS %s: could not release its claim", message_sid)
+            return response.text("Internal error", status=500)
+        return _xml(answer)
+
+    async def _wait_for_answer(self, message_sid: str, phone: str) -> str:
+        """A concurrent duplicate: wait for the first request's TwiML (else answer nothing, it answers)."""
+        deadline = asyncio.get_running_loop().time() + self.duplicate_wait_seconds
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+            answer = await asyncio.to_thread(store.answered_twiml, message_sid, self.database_url)
+            if answer is not None:
+                logger.info("SMS %s from %s was a concurrent duplicate: answered as the first", message_sid,
+                            mask_phone(phone))
+                return answer
+        logger.info("SMS %s from %s: still being answered by another request; this one answers nothing",
+                    message_sid, mask_phone(phone))
+        return twiml([])
+
+    async def _answer(self, request: Request, phone: str, message_sid: str, body: str,
+                      on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple[list[str], Optional[tuple]]:
+        """The SMS bodies to answer with, and the choices they offer (None: keep the pending ones)."""
+        url_db = self.database_url
+        domain = self._domain(request.app)
+        contact = await asyncio.to_thread(store.contact, phone, url_db)
+        command = keyword(body)
+        if command == OPT_OUT:
+            changed = await asyncio.to_thread(store.set_opted_out, phone, True, url_db)
+            logger.info("SMS %s: %s opted out%s", message_sid, mask_phone(phone), "" if changed else " (already)")
+            return ([reply_text("opted_out", domain)] if changed else []), None
+        if command == OPT_IN:
+            changed = await asyncio.to_thread(store.set_opted_out, phone, False, url_db)
+            logger.info("SMS %s: %s opted in%s", message_sid, mask_phone(phone), "" if changed else " (already)")
+            return [reply_text("opted_in", domain)], None
+        if command == HELP:
+            logger.info("SMS %s: HELP from %s", message_sid, mask_phone(phone))
+            return [reply_text("help", domain)], None
+        if contact.opted_out:
+            logger.info("SMS %s from %s ignored: the number opted out (START opts back in)", message_sid,
+                        mask_phone(phone))
+            return [], None
+        text = _CARRIER_AT.sub("@", body).strip()
+        if not text:  # a picture or an empty message: nothing the assistant can read
+            logger.info("SMS %s from %s has no text; not answered", message_sid, mask_phone(phone))
+            return [], None
+
+        fresh = contact.choices_at is not None and contact.choices_at >= utcnow() - self.choices_ttl
+        payload = match_choice(text, contact.choices) if fresh else None
+        collector = SmsReplyCollector()
+        logger.info("SMS %s from %s -> conversation %s%s", message_sid, mask_phone(phone), contact.conversation_id,
+                    " (a numbered choice)" if payload else "")
+        await on_new_message(UserMessage(
+            payload or text, collector, contact.conversation_id, input_channel=CHANNEL_NAME,
+            message_id=message_sid, metadata={"sms_from": phone},
+        ))
+        rendered: Rendered = render_batch(collector.messages, reply_templates(domain))
+        if rendered.bodies:
+            now_contact = await asyncio.to_thread(store.contact, phone, url_db)
+            if now_contact.opted_out:  # a STOP was handled while this message was with the assistant
+                return [], None
+        return list(rendered.bodies), rendered.choices
+
+    # --- Outbound (pushed) ------------------------------------------------------------------------------
+
+    async def push(self, conversation_id: str, messages: Iterable[Mapping[str, Any]]) -> None:
+        """Queue bot messages for the number behind `conversation_id` and start sending them."""
+        url_db = self.database_url
+        contact = await asyncio.to_thread(store.contact_by_conversation, conversation_id, url_db)
+        if contact is None:
+            logger.warning("SMS push to conversation %s dropped: not an SMS conversation", conversation_id)
+            return
+        if contact.opted_out:
+            logger.info("SMS push to %s not sent: the number opted out", mask_phone(contact.phone))
+            return
+        rendered = render_batch(messages, reply_templates(self._domain()))
+        if not rendered.bodies:
+            return
+        # A pushed message with buttons replaces the pending choices; one without keeps them.
+        ids = await asyncio.to_thread(store.enqueue, contact.phone, rendered.bodies, url_db,
+                                      rendered.choices or None)
+        if not ids:
+            logger.info("SMS push to %s not sent: the number opted out", mask_phone(contact.phone))
+            return
+        if not self.client.configured:
+            logger.warning("SMS push to %s queued, not sent: %s not set", mask_phone(contact.phone),
+                           ", ".join(self.client.missing))
+            return
+        self._start(self._deliver(contact.phone))
+
+    def _start(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, phone: str) -> None:
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self.deliverer.deliver, phone)
+        except Exception:  # noqa: BLE001 - queued messages are retried by the background loop
+            logger.exception("SMS delivery to %s failed; it stays queued", mask_phone(phone))
+
+    async def flush_outbox(self) -> None:
+        """Send everything due now (the background loop calls this; tests and operators may too)."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.deliverer.flush)
+
+    async def _retry_loop(self) -> None:
+        """Every `retry_interval_seconds`: send what is due; every hour, forget old answered MessageSids."""
+        delay = self.retry_interval_seconds
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.flush_outbox()
+                if loop.time() - last_prune > 3600:
+                    await asyncio.to_thread(store.prune, self.database_url)
+                    last_prune = loop.time()
+                delay = self.retry_interval_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - keep retrying, less often
+                delay = min(delay * 2, 300.0)
+                logger.warning("SMS outbox: %s: %s; next try in %ds", type(error).__name__, redact(str(error))[:200],
+                               delay)
+
+
+def _xml(body: str) -> HTTPResponse:
+    return response.text(body, content_type=XML_CONTENT_TYPE)
