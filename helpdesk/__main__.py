@@ -23,16 +23,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from helpdesk.auth import TokenConfigError
 from helpdesk.config import ConfigError, HelpdeskConfig
 from portal import db, outbox
+from portal.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError  # the same exit codes as portal-admin
 from portal.district import DistrictConfigError
 from portal.models import OUTBOX_STATUSES, OUTBOX_TARGETS
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class CommandError(Exception):
-    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
