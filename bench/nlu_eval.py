@@ -372,7 +372,9 @@ def docs_section(res: Dict[str, Any]) -> str:
         lines.append(f"| NLU training time (`rasa train nlu`, wall, incl. CLI start) | {res['train_seconds']:.1f} s ({train_details(res)}) | ≤ ~90 s | {'met' if res['train_seconds'] <= 90 else 'MISSED'} |")
     if res.get("cv"):
         cv = res["cv"]
-        lines.append(f"| 5-fold cross-validation on data/nlu: accuracy / macro-F1 | {fmt(cv['accuracy'])} / {fmt(cv['macro_f1'])} | – | |")
+        lines.append(f"| 5-fold cross-validation on data/nlu ({res['date']}, {res['cv_seconds']:.0f} s): accuracy / macro-F1 | {fmt(cv['accuracy'])} / {fmt(cv['macro_f1'])} | – | |")
+    elif res.get("old_cv_row"):
+        lines.append(res["old_cv_row"])
     lines.append("")
     lines.append(f"Training data: {res['leakage']['train_examples']} distinct examples in `{TRAIN_DATA}/`; "
                  f"held-out sentences also present in training: {len(res['leakage']['overlaps'])}.")
@@ -420,6 +422,7 @@ def _split_sections(text: str) -> Tuple[str, Optional[str], str]:
 
 
 HISTORY_HEADING = "### Pipeline changes"
+CV_ROW_PREFIX = "| 5-fold cross-validation on data/nlu"
 
 
 def write_docs(res: Dict[str, Any]) -> None:
@@ -431,7 +434,9 @@ def write_docs(res: Dict[str, Any]) -> None:
     history = ""
     if old and HISTORY_HEADING in old:
         history = old[old.index(HISTORY_HEADING):]
-    res = dict(res, history=history)
+    # A run without --cross-validation keeps the last cross-validation row (it carries its date).
+    old_cv_row = next((l for l in (old or "").splitlines() if l.startswith(CV_ROW_PREFIX)), None)
+    res = dict(res, history=history, old_cv_row=old_cv_row)
     new = docs_section(res)
     if old is None:
         if not before.endswith("\n\n"):
@@ -469,7 +474,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not (ROOT / needed).exists():
             sys.exit(f"missing {needed}")
 
-    command = "python bench/nlu_eval.py" + (" --cross-validation" if args.cross_validation else "")
+    command = ".venv/bin/python bench/nlu_eval.py" + (" --cross-validation" if args.cross_validation else "")
     res: Dict[str, Any] = {
         "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "command": command,
