@@ -21,8 +21,12 @@ OFFLINE_TEXT = "We can't reach the help assistant right now"
 RAW_ERROR = re.compile(r"error|exception|traceback|websocket|xhr|econn|socket\.io|undefined|null", re.I)
 
 
+EXPECT_TIMEOUT_MS = 15_000  # the CI machine is shared with the Rasa servers: allow for a slow moment
+
+
 def expect():  # imported lazily: the module must import (and skip) where Playwright is absent
     from playwright.sync_api import expect as _expect
+    _expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     return _expect
 
 
