@@ -1,11 +1,10 @@
 """Getting an account step by step: what's next, and help where the parent is stuck."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PortalAction, entity_values, outcome
 

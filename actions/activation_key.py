@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PortalAction, current_school, latest_text, outcome
 from actions.store import StoreUnavailable, run_in_store

@@ -1,11 +1,9 @@
 """Start over and cancel: leave any open question without losing what must be kept."""
 from __future__ import annotations
 
-from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PortalAction, district_values, slot_events
 from actions.store import StoreUnavailable, run_in_store

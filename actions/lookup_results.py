@@ -1,11 +1,9 @@
 """After the identity check: answer from the parent's own account and household records."""
 from __future__ import annotations
 
-from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PortalAction, outcome
 from actions.store import StoreUnavailable, run_in_store

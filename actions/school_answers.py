@@ -1,11 +1,10 @@
 """Answers that depend on the parent's school, given once the school question is answered."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PortalAction, current_school, district, outcome
 from portal.district import School

@@ -6,7 +6,6 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PortalAction, current_school, district, outcome, school_values
 from actions.store import StoreUnavailable, run_in_store

@@ -381,7 +381,7 @@ def docs_section(res: Dict[str, Any]) -> str:
     if res["entities"]:
         lines.append("Entity F1 on the held-out set (DIETClassifier): "
                      + ", ".join(f"`{k}` {fmt(v)}" for k, v in sorted(res["entities"].items())) + ".")
-    lines.append(f"Out-of-scope predictions: " + ", ".join(f"`{k}` {v}" for k, v in oos["by_label"].items()) + ".")
+    lines.append("Out-of-scope predictions: " + ", ".join(f"`{k}` {v}" for k, v in oos["by_label"].items()) + ".")
     lines.append("")
     lines.append("Per-intent F1 on the held-out set (support in brackets):")
     lines.append("")

@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from portal import sms as store
 from tests.channels.test_sms_webhook import ACCOUNT, FROM_NUMBER, TOKEN, Gateway, new_sid, twilio_params
-from tests.e2e.servers import PROJECT_ROOT, VENV_BIN, free_port, latest_model, server_env, wait_until_up
+from tests.e2e.servers import VENV_BIN, free_port, latest_model, server_env, wait_until_up
 
 pytestmark = pytest.mark.e2e
 
