@@ -83,19 +83,23 @@ def serious(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------------------------
-def test_vendored_socketio_client_is_the_npm_package_copy() -> None:
-    """webchat/vendor/ holds the official client unchanged (scripts/vendor.sh), with its license."""
+def test_vendored_socketio_client_is_the_locked_version() -> None:
+    """webchat/vendor/ holds the official client at the version package-lock.json pins, with its license."""
     vendored = WEBCHAT / "vendor" / "socket.io.min.js"
     assert vendored.exists() and (WEBCHAT / "vendor" / "socket.io-client.LICENSE").exists()
     head = vendored.read_text()[:200]
     assert "Socket.IO v4." in head, "socket.io-client v4 speaks Engine.IO v4, as Rasa 3.6's python-socketio 5 does"
+    locked = json.loads((WEBCHAT / "package-lock.json").read_text())["packages"]["node_modules/socket.io-client"]
+    assert f"Socket.IO v{locked['version']}" in head
+
+
+@pytest.mark.skipif(not (WEBCHAT / "node_modules" / "socket.io-client").exists(),
+                    reason="webchat/node_modules not installed (make browser runs scripts/install-browser.sh)")
+def test_vendored_socketio_client_is_the_npm_package_copy() -> None:
+    """The vendored file is the installed package's dist file, unchanged (scripts/vendor.sh)."""
     package = WEBCHAT / "node_modules" / "socket.io-client"
-    if not package.exists():
-        pytest.skip("webchat/node_modules not installed (scripts/install-browser.sh); checked the header only")
-    assert filecmp.cmp(vendored, package / "dist" / "socket.io.min.js", shallow=False), \
+    assert filecmp.cmp(WEBCHAT / "vendor" / "socket.io.min.js", package / "dist" / "socket.io.min.js", shallow=False), \
         "vendor/socket.io.min.js differs from the installed package: run `npm run vendor` in webchat/"
-    version = json.loads((package / "package.json").read_text())["version"]
-    assert f"Socket.IO v{version}" in head
 
 
 def test_account_question_buttons_reload_history_and_push(page: Any, fake_rasa: FakeRasa,
