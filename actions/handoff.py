@@ -31,8 +31,8 @@ class ActionRelayToStaff(PortalAction):
         text = latest_text(tracker).strip() or "(empty message)"
         try:
             ticket_id = await run_in_store(relay, tracker.sender_id, text)
-        except StoreUnavailable:
-            return outcome("relayed")
+        except StoreUnavailable:  # not passed on: say so, with the school's phone, rather than pretend
+            return outcome("store_unavailable")
         if ticket_id is None:  # staff ended it, and their notice has not reached this conversation yet
             return outcome("handoff_over", handoff_active=False)
         if tracker.get_slot("relay_acknowledged"):

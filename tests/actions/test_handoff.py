@@ -47,3 +47,9 @@ async def test_hand_back_and_resolution(dispatcher, domain):
     done = slot_values(await ActionEndHandoff().run(dispatcher, make_tracker("", "EXTERNAL_ticket_resolved"), domain))
     assert back == {"handoff_active": False, "outcome": "handoff_ended"}
     assert done == {"handoff_active": False, "outcome": "ticket_update"}
+
+
+async def test_relay_with_the_store_down_does_not_pretend_it_was_passed_on(dispatcher, domain, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    slots = await relay(dispatcher, domain, "conv-down", "hello?")
+    assert slots == {"outcome": "store_unavailable"}
