@@ -327,3 +327,5 @@ class Conversation(Base):
 
 # The SMS channel's tables (revision 0003_sms) live in their own module, on this Base.
 from portal import sms_models  # noqa: E402,F401  (registers them on Base.metadata)
+# Failed identity checks per sender (revision 0004_verification_limits), also on this Base.
+from portal import verification_limits  # noqa: E402,F401  (registers VerificationFailure on Base.metadata)
