@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Start the action server (:5055) and the Rasa server (:5005, REST channel, HTTP API behind a token).
 # `scripts/run.sh shell` talks to the assistant in this terminal instead of serving HTTP.
+# Stores and endpoints come from the environment (README "Configuration"); unset means one machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 mkdir -p var
+# endpoints.yml: action server URL, tracker store, lock store (defaults: SQLite, in-memory, localhost:5055).
+source scripts/env-defaults.sh
+# The portal store, the same for the action server, the help desk and Rasa's SMS channel.
+export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/portal.db}"
+# Where the help desk delivers staff replies: this Rasa server unless told otherwise.
+export RASA_URL="${RASA_URL:-http://localhost:${RASA_PORT:-5005}}"
 
 if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   # No token in the environment: make one for this machine, kept out of git in var/.
