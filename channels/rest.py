@@ -17,6 +17,9 @@ from rasa.core.channels.rest import RestInput
 from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic import Blueprint, Sanic
+from sanic.request import Request
+
+from portal.verification_limits import client_key
 
 
 def is_external(event: Event) -> bool:
@@ -47,6 +50,12 @@ class RestWithPushInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def get_metadata(self, request: Request) -> Optional[dict[str, Any]]:
+        """`client_key`: a keyed hash of the client's address, for the per-sender limit of identity checks
+        (`portal.verification_limits`). The raw address never reaches the tracker."""
+        key = client_key(request.ip, request.headers.get("x-forwarded-for"))
+        return {"client_key": key} if key else None
 
     async def pending_messages(self, sender_id: str) -> list[dict[str, Any]]:
         """What was pushed into this conversation and not yet returned to the parent."""

@@ -17,6 +17,7 @@ credentials.yml:
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -24,6 +25,8 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+
+from portal.verification_limits import client_key
 
 logger = logging.getLogger(__name__)
 
@@ -51,4 +54,32 @@ class WebChatInput(SocketIOInput):
 
         # Replaces the handler that super().blueprint() registered for the same event.
         sio.on("session_request", namespace=self.namespace)(session_request)
+        self._add_client_key(sio)
         return socketio_webhook
+
+    def _add_client_key(self, sio: Any) -> None:
+        """Put the server-made `client_key` (keyed hash of the client's address, for the per-sender limit of
+        identity checks) into each message's metadata, replacing whatever the client sent under the keys the
+        assistant trusts (`client_key`, `sms_from`)."""
+        namespace = self.namespace or "/"
+        handle_message = sio.handlers[namespace][self.user_message_evt]
+
+        async def with_client_key(sid: Text, data: Any) -> Any:
+            if not isinstance(data, dict):
+                data = {}
+            metadata = data.get(self.metadata_key)
+            if isinstance(metadata, str):  # Rasa accepts metadata as a JSON string too
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            metadata = dict(metadata) if isinstance(metadata, dict) else {}
+            metadata.pop("sms_from", None)
+            metadata.pop("client_key", None)
+            request = (sio.get_environ(sid, namespace=namespace) or {}).get("sanic.request")
+            key = client_key(getattr(request, "ip", None), request.headers.get("x-forwarded-for")) if request else None
+            if key:
+                metadata["client_key"] = key
+            return await handle_message(sid, {**data, self.metadata_key: metadata})
+
+        sio.on(self.user_message_evt, namespace=namespace)(with_client_key)

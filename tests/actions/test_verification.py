@@ -73,7 +73,7 @@ def test_bad_contact_and_name_ask_again():
 
 async def test_on_sms_the_senders_number_is_the_first_fact():
     sms = {"text": "Ivan", "intent": {"name": "inform"}, "entities": [], "metadata": {"sms_from": "+15550102005"}}
-    tracker = make_tracker("Ivan")
+    tracker = make_tracker("Ivan", channel="sms")
     tracker.latest_message = sms
     assert await FORM.required_slots(DOMAIN_SLOTS, None, tracker, {}) == ["school", "child_first_name",
                                                                           "child_birth_date"]
@@ -83,6 +83,6 @@ async def test_on_sms_the_senders_number_is_the_first_fact():
 
 
 async def test_on_sms_a_failed_try_asks_for_the_contact():
-    tracker = make_tracker("x", slots={"verify_attempts": 1.0})
+    tracker = make_tracker("x", slots={"verify_attempts": 1.0}, channel="sms")
     tracker.latest_message = {"text": "x", "intent": {"name": "inform"}, "metadata": {"sms_from": "+15550109999"}}
     assert "contact" in await FORM.required_slots(DOMAIN_SLOTS, None, tracker, {})
