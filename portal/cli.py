@@ -1,4 +1,5 @@
-"""`portal-admin`: migrate the store, import rosters, seed the demo roster, list and resolve tickets.
+"""`portal-admin`: migrate the store, import rosters, seed the demo roster, list and resolve tickets, delete a
+family's personal data (`forget-family`) and purge old conversation data (`purge`; see docs/privacy.md).
 
 `tickets resolve` notifies the parent exactly like the help desk's resolve: the message goes to the
 notification outbox in the resolving transaction, and the help-desk service delivers it through Rasa.
@@ -17,7 +18,7 @@ from typing import Callable, Optional, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import db
+from portal import db, privacy
 from portal.models import TICKET_KINDS, TICKET_STATUSES, Person
 from portal.roster import RosterError, import_roster
 from portal.tickets import TicketError, TicketNotFound, TicketView, get_ticket, list_tickets, resolve_ticket
@@ -86,7 +87,52 @@ def build_parser() -> argparse.ArgumentParser:
                          help="what was done (kept in the audit trail; also sent to the parent unless --message)")
     resolve.add_argument("--message", default=None,
                          help="the message for the parent's conversation (default: the note)")
+
+    forget = _add(commands, "forget-family",
+                  "delete one family's personal data (docs/privacy.md); a dry run unless --yes", _forget_family)
+    forget.add_argument("--guardian", action="append", default=[], metavar="ID", help="guardian record id (repeatable)")
+    forget.add_argument("--contact", action="append", default=[], metavar="EMAIL|PHONE",
+                        help="email or mobile number on file: every guardian record with it (repeatable)")
+    purge = _add(commands, "purge", "delete conversation data older than DAYS (docs/privacy.md); a dry run unless --yes",
+                 _purge)
+    purge.add_argument("--older-than", type=_days, required=True, metavar="DAYS")
+    for command in (forget, purge):
+        command.add_argument("--tracker-url", default=None,
+                             help="Rasa's SQL tracker store (default: $TRACKER_STORE_URL or var/rasa_tracker.db)")
+        command.add_argument("--yes", action="store_true", help="really delete (default: only report)")
+        command.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"days must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("days must be at least 1")
+    return value
+
+
+def _print_report(report: privacy.Report, as_json: bool) -> int:
+    print(json.dumps(privacy.describe(report), indent=2) if as_json else report.summary())
+    return EXIT_OK
+
+
+def _forget_family(args: argparse.Namespace) -> int:
+    try:
+        report = privacy.forget_family(args.database_url, args.guardian, args.contact, args.tracker_url,
+                                       apply=args.yes)
+    except privacy.PrivacyError as error:
+        raise CommandError(str(error), EXIT_USAGE if "name the family" in str(error) else EXIT_FAILED) from None
+    return _print_report(report, args.json)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    report = privacy.purge(args.database_url, timedelta(days=args.older_than), args.tracker_url, apply=args.yes)
+    return _print_report(report, args.json)
 
 
 def _add(commands, name: str, help_text: str, handler: Callable[[argparse.Namespace], int]):
