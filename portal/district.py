@@ -136,13 +136,20 @@ def match_school(schools: tuple[School, ...], text: str) -> Optional[School]:
         if wanted == _normalise(school.id) or wanted in names or typed in names:
             return school
     if all(w in _SCHOOL_TYPE_WORDS for w in wanted.split()):
-        return None  # "high school" alone names no school unless a school has it as an alias
+        return _only_school_of_type(schools, wanted)
     scored = sorted(((_score(wanted, s), s) for s in schools), key=lambda pair: pair[0], reverse=True)
     best_score, best = scored[0]
     runner_up = scored[1][0] if len(scored) > 1 else 0.0
     if best_score >= _MATCH_CUTOFF and best_score - runner_up >= 0.05:
         return best
     return None
+
+
+def _only_school_of_type(schools: tuple[School, ...], wanted: str) -> Optional[School]:
+    """"The high school" names a school only when the district has exactly one whose name says so."""
+    words = set(wanted.split())
+    of_type = [s for s in schools if words <= set(_normalise(s.name).split())]
+    return of_type[0] if len(of_type) == 1 else None
 
 
 def _score(wanted: str, school: School) -> float:

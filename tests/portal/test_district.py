@@ -57,9 +57,11 @@ def test_duplicate_school_ids_are_refused():
 
 
 @pytest.mark.parametrize("typed, expected", [
-    ("narnia academy", None), ("academy", None), ("high school", None), ("the high school", "org-cedar-valley-hs"),
+    ("narnia academy", None), ("academy", "org-summit-ridge-academy"), ("high school", "org-cedar-valley-hs"),
+    ("the high school", "org-cedar-valley-hs"), ("middle school", "org-willow-creek-ms"),
+    ("elementary", None), ("the elementary school", None), ("primary school", None),
     ("summit academy", "org-summit-ridge-academy"), ("riverbend elem", "org-riverbend-es"),
 ])
-def test_school_type_words_alone_match_nothing(typed, expected):
+def test_school_type_words_alone_name_the_only_school_of_that_type(typed, expected):
     school = load_district().match_school(typed)
     assert (school.id if school else None) == expected
