@@ -56,6 +56,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("portal-admin: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # a file or folder that cannot be read, a full disk
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"portal-admin: {error.strerror or type(error).__name__}{where}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as error:  # noqa: BLE001 - a bug: one line, never a traceback for the operator
+        print(f"portal-admin: unexpected error ({type(error).__name__}); please report it with the command you ran",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,10 @@ from typing import Iterator, NamedTuple, Optional, Sequence
 
 from tqdm import tqdm
 
-csv.field_size_limit(10 * 1024 * 1024)
+from portal.roster.report import RosterError
+
+MAX_FIELD_BYTES = 10 * 1024 * 1024
+csv.field_size_limit(MAX_FIELD_BYTES)
 
 
 class CsvRow(NamedTuple):
@@ -30,9 +33,18 @@ class CsvFile:
         self.path = path
         self.name = path.name
         self.encoding = "utf-8"
-        self._text = _decode(path.read_bytes(), self)
-        self._reader = csv.reader(io.StringIO(self._text, newline=""))
-        header = [h.strip() for h in next(self._reader, [])]
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise RosterError(f"{self.name} cannot be read: {error.strerror or type(error).__name__}") from None
+        self._text = _decode(data, self)
+        # strict: a quote left open stops the import instead of swallowing the rest of the file into one value
+        # (the rows after it would look deleted, and their people be deactivated).
+        self._reader = csv.reader(io.StringIO(self._text, newline=""), strict=True)
+        try:
+            header = [h.strip() for h in next(self._reader, [])]
+        except csv.Error as error:
+            raise _unreadable(self.name, 1, error) from None
         self.header_width = len(header)
         positions = {h.lower(): i for i, h in reversed(list(enumerate(header))) if h}
         self.missing = [c for c in required if c.lower() not in positions]
@@ -53,7 +65,13 @@ class CsvFile:
         reader, columns, width = self._reader, self._columns, self.header_width
         previous_end = reader.line_num
         with bar:
-            for fields in reader:
+            while True:
+                try:
+                    fields = next(reader, None)
+                except csv.Error as error:  # a value over the size limit, a stray NUL: the file is not usable
+                    raise _unreadable(self.name, previous_end + 1, error) from None
+                if fields is None:
+                    return
                 line, previous_end = previous_end + 1, reader.line_num
                 bar.update(1)
                 if not any(f.strip() for f in fields):
@@ -63,8 +81,24 @@ class CsvFile:
                 yield CsvRow(line, values, max(count - width, 0))
 
 
+def _unreadable(name: str, line: int, error: csv.Error) -> RosterError:
+    reason = str(error)
+    if "field limit" in reason:
+        reason = f"a value is longer than {MAX_FIELD_BYTES // (1024 * 1024)} MB"
+    return RosterError(f"{name}:{line}: not a readable CSV file ({reason}); nothing was imported")
+
+
 def _decode(data: bytes, target: CsvFile) -> str:
-    """UTF-8 (with or without BOM); Windows-1252 as a fallback for older SIS exports."""
+    """UTF-8 (with or without BOM); UTF-16 with a BOM ("Unicode" CSV from Excel); Windows-1252 as a fallback
+    for older SIS exports. NUL bytes mean a binary file (or UTF-16 without a BOM): RosterError."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            target.encoding = "utf-16"
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise RosterError(f"{target.name} is not readable text (broken UTF-16); nothing was imported") from None
+    if b"\x00" in data:
+        raise RosterError(f"{target.name} contains NUL bytes: a binary file, not a CSV export; nothing was imported")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
