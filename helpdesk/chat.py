@@ -25,6 +25,7 @@ SERVED_FILES = {
     "vendor/socket.io-client.LICENSE": WEBCHAT_DIR / "vendor" / "socket.io-client.LICENSE",
 }
 MAX_SESSION_ID = 128
+WEBCHAT_CHANNEL = "socketio"  # channels.webchat.WebChatInput.name()
 RASA_TIMEOUT = (3.05, 10)
 
 chat = Blueprint("chat", url_prefix="/chat")
@@ -44,6 +45,13 @@ def history_from_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 last = index == len(text.split("\n\n")) - 1 if text else True
                 history.append({"sender": "assistant", "text": part, "buttons": buttons if last else []})
     return history
+
+
+def from_web_chat(events: list[dict[str, Any]]) -> bool:
+    """True unless a parent message came through another channel (REST, SMS). The history is public to whoever
+    holds the session id: that is only safe for the widget's own random session ids, not for REST sender ids a
+    site may choose, nor SMS conversations."""
+    return all(e.get("input_channel") in (None, WEBCHAT_CHANNEL) for e in events if e.get("event") == "user")
 
 
 def fetch_tracker(rasa_url: str, token: Optional[str], session_id: str) -> Optional[dict[str, Any]]:
@@ -70,6 +78,8 @@ async def history(request: Request) -> HTTPResponse:
     tracker = await asyncio.to_thread(fetch_tracker, config.rasa_url, config.rasa_token, session_id)
     if tracker is None:
         return json_response({"error": "history is not available right now"}, status=503)
+    if not from_web_chat(tracker.get("events") or []):
+        return json_response({"error": "not found"}, status=404)
     return json_response(history_from_events(tracker.get("events") or []),
                          headers={"Cache-Control": "no-store", "Access-Control-Allow-Origin": "*"})
 
