@@ -6,6 +6,8 @@ actions returns at least one event when it works (actions set `outcome`; forms s
 `active_loop`), so "nothing after it" means it failed. Left to the other policies, the next prediction would be a
 guess, or a rule keyed on the `outcome` an earlier turn left set (a wrong answer).
 
+The same holds for the first message after a failed session start (the custom `action_session_start`).
+
 This policy predicts the service-trouble response (with the school's or the district's contact, or a version
 without a number when neither is known yet), then `action_listen`. It is not trained, predicts nothing in every
 other state, and outranks RulePolicy. The slots and the form stay as they were, so the parent's next message
@@ -20,9 +22,10 @@ from rasa.core.constants import RULE_POLICY_PRIORITY
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME, DEFAULT_ACTION_NAMES
+from rasa.shared.core.constants import (ACTION_EXTRACT_SLOTS, ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME,
+                                       DEFAULT_ACTION_NAMES)
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -49,6 +52,22 @@ def failed_action(tracker: DialogueStateTracker, watched: frozenset[str]) -> Opt
     if isinstance(last, ActionExecuted) and last.action_name in watched:
         return last.action_name
     return None
+
+
+def failed_session_start(tracker: DialogueStateTracker) -> bool:
+    """True in the first turn after a failed (custom) session start, before anything answered it.
+
+    A working `action_session_start` ends with `action_listen`; a failed one leaves the parent's message right
+    after `ActionExecuted(action_session_start)`, where no rule matches (the fallback would show empty values).
+    """
+    events = list(tracker.events)
+    last_user = next((i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), None)
+    if last_user is None:
+        return False
+    if any(isinstance(e, ActionExecuted) and e.action_name != ACTION_EXTRACT_SLOTS for e in events[last_user + 1:]):
+        return False
+    before = next((e for e in reversed(events[:last_user]) if isinstance(e, ActionExecuted)), None)
+    return before is not None and before.action_name == ACTION_SESSION_START_NAME
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
@@ -87,6 +106,8 @@ class ActionFailurePolicy(Policy):
         if tracker.latest_action_name in self.responses():
             return ACTION_LISTEN_NAME
         failed = failed_action(tracker, watched_actions(domain))
+        if failed is None and failed_session_start(tracker):
+            failed = ACTION_SESSION_START_NAME
         if failed is None:
             return None
         logger.warning("Custom action '%s' left no events (action server down or failing): answering with the "

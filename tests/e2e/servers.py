@@ -17,6 +17,9 @@ from typing import Any, Optional
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 240
+# The SMS channel's webhook secret on the session's Rasa server (credentials.yml has the SMS channel, without
+# public_url: requests are signed for the URL they arrive at).
+SMS_AUTH_TOKEN = "e2e-sms-auth-token-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -55,6 +58,7 @@ class Servers:
     staff_tokens: dict[str, str] = field(default_factory=dict)
     rasa_process: Optional[subprocess.Popen] = None
     rasa_args: tuple = ()
+    action_process: Optional[subprocess.Popen] = None
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         """Send one parent message over the REST channel; the assistant's replies."""
@@ -79,6 +83,16 @@ class Servers:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         start_rasa_server(self, *self.rasa_args)
+
+    def stop_action_server(self) -> None:
+        """Stop the action server (fault tests); `start_action_server_again` brings it back on the same port."""
+        process = self.action_process
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+    def start_action_server_again(self, **env: str) -> None:
+        """Start the action server on its port again; `env` overrides its environment (e.g. DATABASE_URL)."""
+        start_action_server(self, int(self.action_url.rsplit(":", 1)[1]), **env)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -122,12 +136,13 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"server not up after {START_TIMEOUT_S}s; log:\n{log.read_text()[-3000:]}")
 
 
-def start_action_server(servers: Servers, port: int) -> None:
-    log = servers.workdir / "action_server.log"
+def start_action_server(servers: Servers, port: int, **env: str) -> None:
+    log = servers.workdir / f"action_server_{len(servers.processes)}.log"
     process = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT, env=server_env(servers), stdout=log.open("w"), stderr=subprocess.STDOUT)
+        cwd=PROJECT_ROOT, env={**server_env(servers), **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
     servers.processes.append(process)
+    servers.action_process = process
     wait_until_up(f"{servers.action_url}/health", process, log)
 
 
@@ -149,7 +164,8 @@ def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path)
     process = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={servers.token}", "--port", str(port),
          "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-        cwd=servers.workdir, env=server_env(servers), stdout=log.open("w"), stderr=subprocess.STDOUT)
+        cwd=servers.workdir, env={**server_env(servers), "TWILIO_AUTH_TOKEN": SMS_AUTH_TOKEN}, stdout=log.open("w"),
+        stderr=subprocess.STDOUT)
     servers.processes.append(process)
     servers.rasa_process, servers.rasa_args = process, (port, model, endpoints)
     wait_until_up(f"{servers.rasa_url}/version", process, log)

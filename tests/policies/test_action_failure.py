@@ -14,7 +14,7 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from policies.action_failure import ActionFailurePolicy, watched_actions
@@ -66,6 +66,21 @@ def test_a_failed_form_gets_it_too(policy):
 
 def test_without_any_contact_the_reply_names_no_number(policy):
     assert predicted(policy, tracker(ActionExecuted("action_open_ticket")))[0] == "utter_service_trouble_no_contact"
+
+
+def test_the_first_message_after_a_failed_session_start_gets_it_too(policy):
+    user = UserUttered("my key doesn't work", intent={"name": "activation_key_help", "confidence": 1.0})
+    failed_start = [ActionExecuted("action_session_start"), user, ActionExecuted("action_extract_slots")]
+    history = DialogueStateTracker.from_events("parent", failed_start, slots=DOMAIN.slots)
+    assert predicted(policy, history)[0] == "utter_service_trouble_no_contact"
+    # A session start that worked ends in action_listen: nothing to do.
+    worked = [ActionExecuted("action_session_start"), SessionStarted(), SlotSet("district_phone", "(555) 010-1000"),
+              ActionExecuted("action_listen"), user, ActionExecuted("action_extract_slots")]
+    assert predicted(policy, DialogueStateTracker.from_events("parent", worked, slots=DOMAIN.slots))[0] is None
+    # Once answered (or in a later turn) it predicts nothing more.
+    answered = [*failed_start, ActionExecuted("utter_service_trouble_no_contact"), BotUttered("Sorry"),
+                ActionExecuted("action_listen"), user, ActionExecuted("action_extract_slots")]
+    assert predicted(policy, DialogueStateTracker.from_events("parent", answered, slots=DOMAIN.slots))[0] is None
 
 
 def test_then_the_assistant_listens(policy):
