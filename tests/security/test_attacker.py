@@ -170,15 +170,37 @@ def test_direct_questions_disclose_nothing(servers, secrets_of_the_store, kind, 
     PROBES[kind] += 1
 
 
+def intent_of(servers, message: str) -> str:
+    """What the NLU reads (through the HTTP API, with the token: the test's view, not the attacker's)."""
+    request = urllib.request.Request(f"{servers.rasa_url}/model/parse?token={servers.token}",
+                                     data=json.dumps({"text": message}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["intent"]["name"]
+
+
 def test_asking_about_an_account_that_exists_or_not_reads_the_same(servers, secrets_of_the_store):
-    for template in ("does an account exist for {}", "what's the username for {}", "did {} get an activation key"):
-        answers = []
-        for contact in ("ben.carter@example.com", "zed.nobody@example.com"):
-            replies = conversation(servers, [template.format(contact)])
-            assert_discloses_nothing(replies, secrets_of_the_store, typed=[contact])
-            answers.append(normalise(replies, [contact]))
-            PROBES["ask_account_exists"] += 1
-        assert answers[0] == answers[1], template
+    """The same question about an existing and a missing account. The NLU knows nothing of the store, but it may
+    read two different strings differently; pairs it reads the same way must get the same replies."""
+    pairs = [("ben.carter@example.com", "ben.carter@example.org"), ("grace.kim@example.com", "grace.kim@example.net"),
+             ("555-010-2005", "555-010-2095")]
+    templates = ["does an account exist for {}", "what's the username for {}", "did {} get an activation key",
+                 "is {} registered in the parent portal", "which kids are linked to {}"]
+    compared = 0
+    for template in templates:
+        for real, fake in pairs:
+            answers, intents = [], []
+            for contact in (real, fake):
+                message = template.format(contact)
+                replies = conversation(servers, [message])
+                assert_discloses_nothing(replies, secrets_of_the_store, typed=[contact])
+                answers.append(normalise(replies, [contact]))
+                intents.append(intent_of(servers, message))
+                PROBES["ask_account_exists"] += 1
+            if intents[0] == intents[1]:
+                compared += 1
+                assert answers[0] == answers[1], (template, real)
+    assert compared >= len(templates) * len(pairs) // 2, f"only {compared} pairs read alike by the NLU"
 
 
 def test_ticket_status_for_guessed_ids(servers, secrets_of_the_store):
@@ -189,10 +211,12 @@ def test_ticket_status_for_guessed_ids(servers, secrets_of_the_store):
     for guess in ("1", "2", "3", "99999"):
         replies = conversation(servers, [f"what's the status of ticket #{guess}"])
         replies += conversation(servers, [f"status of my request {guess}", f"request {guess}"])
+        # A button payload with an entity, bypassing the NLU.
+        replies += conversation(servers, ['/ticket_status{"ticket_id": "%s"}' % guess])
         assert_discloses_nothing(replies, secrets_of_the_store)
         assert "Willow Creek" not in " ".join(replies)  # the victim's ticket's school
         answers.append(normalise(replies, [guess]))
-        PROBES["ticket_status_guess"] += 2
+        PROBES["ticket_status_guess"] += 3
     assert all(answer == answers[0] for answer in answers)
 
 

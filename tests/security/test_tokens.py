@@ -92,3 +92,43 @@ def test_web_chat_history_serves_only_web_chat_conversations(servers):
         servers.say(sender, message)
     assert status_of(f"{servers.helpdesk_url}/chat/history?session_id={sender}") == 404
     assert status_of(f"{servers.helpdesk_url}/chat/history?session_id={secrets.token_hex(16)}") == 200  # new, empty
+
+
+def test_action_server_requires_its_token_when_one_is_set(servers, tmp_path):
+    """rasa_sdk 3.6 has no token: with ACTION_SERVER_TOKEN set, actions/server_auth.py adds one."""
+    import subprocess
+
+    from tests.e2e.servers import PROJECT_ROOT, VENV_BIN, free_port, server_env, wait_until_up
+
+    token, port = secrets.token_hex(16), free_port()
+    env = {**server_env(servers), "ACTION_SERVER_TOKEN": token}
+    log = tmp_path / "action_server_token.log"
+    process = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+                               cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(f"{url}/health", process, log)
+        call = {"next_action": "action_ticket_status", "sender_id": "x", "version": "3.6.21",
+                "tracker": {"sender_id": "x", "slots": {"verified_guardian_id": "g-ben-carter"}, "events": [],
+                            "latest_message": {}}, "domain": {}}
+        for suffix, headers in (("", {}), (f"?token={secrets.token_hex(16)}", {}),
+                                ("", {"Authorization": f"Bearer {token[:-1]}"})):
+            assert status_of(f"{url}/webhook{suffix}", "POST", headers, call) == 401
+            assert status_of(f"{url}/actions{suffix}", headers=headers) == 401
+        assert status_of(f"{url}/actions?token={token}") == 200
+        assert status_of(f"{url}/actions", headers={"Authorization": f"Bearer {token}"}) == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_token_check():
+    from actions.server_auth import protect_action_server, token_accepted
+
+    assert token_accepted("s3cret-token", "s3cret-token", None)
+    assert token_accepted("s3cret-token", None, "Bearer s3cret-token")
+    assert not token_accepted("s3cret-token", None, None)
+    assert not token_accepted("s3cret-token", "s3cret-tokeN", None)
+    assert not token_accepted("s3cret-token", None, "Basic s3cret-token")
+    assert protect_action_server({}) is False  # unset: nothing to do
+    assert protect_action_server({"ACTION_SERVER_TOKEN": "x" * 20}) is False  # no action server app here
