@@ -9,16 +9,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import PortalAction, district, entity_values, latest_text, outcome, school_values, slot_events
-from portal.district import School
+from portal.district import School, names_only_a_type
 
 MISSES_BEFORE_WAY_OUT = 2
 
 
-def resolve_school(value: Any) -> Optional[School]:
-    """The school a slot value or free text refers to, or None."""
+def resolve_school(value: Any, said: str = "") -> Optional[School]:
+    """The school a slot value or free text refers to, or None. When the value names only a kind of school
+    ("academy") but the parent's message says more ("narnia academy"), the whole message decides."""
     if not isinstance(value, str) or not value.strip():
         return None
     config = district()
+    if said and names_only_a_type(value) and not names_only_a_type(said):
+        return config.match_school(said)
     return config.school_by_id(value.strip()) or config.match_school(value)
 
 
@@ -31,7 +34,7 @@ def school_needed(tracker: Tracker) -> bool:
 
 def validate_school_value(value: Any, tracker: Tracker) -> dict[str, Any]:
     """Slot updates for a school answer: the school and its details, or a counted miss."""
-    school = resolve_school(value)
+    school = resolve_school(value, latest_text(tracker))
     if school is not None:
         return {**school_values(school), "school_misses": 0.0, "school_question": None}
     misses = float(tracker.get_slot("school_misses") or 0) + 1
@@ -61,7 +64,8 @@ class ActionChangeSchool(PortalAction):
         return "action_change_school"
 
     async def decide(self, tracker: Tracker) -> list[EventType]:
-        school = next((s for s in map(resolve_school, entity_values(tracker, "school")) if s), None)
+        said = latest_text(tracker)
+        school = next((s for s in (resolve_school(v, said) for v in entity_values(tracker, "school")) if s), None)
         return slot_events({**school_values(school), "school_misses": 0.0, "school_question": None})
 
 
@@ -77,7 +81,8 @@ class ActionHandleInform(PortalAction):
         text = latest_text(tracker)
         if key_attempt(text) is not None:
             return outcome("key_found")
-        school = next((s for s in map(resolve_school, [*entity_values(tracker, "school"), text]) if s), None)
+        school = next((s for s in (resolve_school(v, text) for v in [*entity_values(tracker, "school"), text]) if s),
+                      None)
         if school is None:
             return outcome("not_understood")
         return outcome("school_noted", **school_values(school), school_misses=0.0)

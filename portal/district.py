@@ -135,7 +135,7 @@ def match_school(schools: tuple[School, ...], text: str) -> Optional[School]:
         names = _candidate_names(school)
         if wanted == _normalise(school.id) or wanted in names or typed in names:
             return school
-    if all(w in _SCHOOL_TYPE_WORDS for w in wanted.split()):
+    if names_only_a_type(wanted):
         return _only_school_of_type(schools, wanted)
     scored = sorted(((_score(wanted, s), s) for s in schools), key=lambda pair: pair[0], reverse=True)
     best_score, best = scored[0]
@@ -143,6 +143,12 @@ def match_school(schools: tuple[School, ...], text: str) -> Optional[School]:
     if best_score >= _MATCH_CUTOFF and best_score - runner_up >= 0.05:
         return best
     return None
+
+
+def names_only_a_type(text: str) -> bool:
+    """True for answers such as "the high school" or "academy" that name a kind of school, not one school."""
+    words = _core_words(text or "")
+    return bool(words) and all(w in _SCHOOL_TYPE_WORDS for w in words)
 
 
 def _only_school_of_type(schools: tuple[School, ...], wanted: str) -> Optional[School]:

@@ -28,6 +28,23 @@ def test_unknown_schools_are_not_guessed(typed):
     assert resolve_school(typed) is None
 
 
+@pytest.mark.parametrize("value, said, school_id", [
+    ("high school", "the high school", "org-cedar-valley-hs"),
+    ("academy", "academy", "org-summit-ridge-academy"),
+    ("academy", "narnia academy", None),          # the NLU kept only the type word of an unknown school
+    ("high school", "lincoln high school", None),
+    ("elementary", "the elementary", None),       # two elementary schools: no guess
+])
+def test_a_kind_of_school_names_a_school_only_when_the_message_says_no_more(value, said, school_id):
+    school = resolve_school(value, said)
+    assert (school.id if school else None) == school_id
+
+
+def test_an_unknown_academy_is_a_miss_even_when_only_academy_was_extracted():
+    updates = ValidateSchoolForm().validate_school("academy", None, make_tracker("narnia academy"), {})
+    assert updates["school"] is None and updates["school_misses"] == 1
+
+
 def test_a_match_sets_the_school_details():
     updates = ValidateSchoolForm().validate_school("willow creek", None, make_tracker("willow creek"), {})
     assert updates["school"] == "org-willow-creek-ms"

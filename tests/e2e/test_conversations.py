@@ -200,3 +200,12 @@ def test_http_api_needs_the_token(servers, sender):
         urllib.request.urlopen(f"{servers.rasa_url}/conversations/{sender}/tracker", timeout=10)
     assert refused.value.code == 401
     assert servers.tracker(sender)["sender_id"] == sender
+
+
+def test_asking_why_in_the_middle_of_the_identity_check(servers, sender):
+    ask(servers, sender, "i forgot my username", "yes", "summit")
+    text, _ = ask(servers, sender, "wait, why do you need this?")
+    assert "only share account details with you" in text
+    assert "What email or mobile number" in text  # the same question again, the school is kept
+    text, _ = ask(servers, sender, "frank.miller@example.com", "Zoe", "3/9/2014")
+    assert "no security email" in text
