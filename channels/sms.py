@@ -51,6 +51,7 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from channels.inbound import channel_sentence, prepare
 from channels.sms_delivery import Deliverer
 from channels.sms_gateway import GatewayClient, redact
 from channels.sms_replies import reply_templates, reply_text
@@ -220,6 +221,10 @@ class SmsInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        @sms_webhook.route("/webhook", methods=["GET", "PUT", "PATCH", "DELETE"])
+        async def wrong_method(_: Request) -> HTTPResponse:
+            return response.text("Method not allowed: the gateway POSTs here", status=405, headers={"Allow": "POST"})
+
         @sms_webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             return await self.handle_webhook(request, on_new_message)
@@ -339,10 +344,12 @@ class SmsInput(InputChannel):
             logger.info("SMS %s from %s ignored: the number opted out (START opts back in)", message_sid,
                         mask_phone(phone))
             return [], None
-        text = _CARRIER_AT.sub("@", body).strip()
-        if not text:  # a picture or an empty message: nothing the assistant can read
-            logger.info("SMS %s from %s has no text; not answered", message_sid, mask_phone(phone))
-            return [], None
+        # Control characters out, "/intent" payloads a parent may not send neutralised (channels.inbound). An
+        # empty text (a picture, spaces) still goes to the assistant, whose "didn't get that" beats silence.
+        text, too_long = prepare(_CARRIER_AT.sub("@", body), domain)
+        if too_long:
+            logger.info("SMS %s from %s is too long; asked for a shorter one", message_sid, mask_phone(phone))
+            return [channel_sentence("too_long", domain)], None
 
         fresh = contact.choices_at is not None and contact.choices_at >= utcnow() - self.choices_ttl
         payload = match_choice(text, contact.choices) if fresh else None

@@ -8,6 +8,11 @@ HTTP API (`trigger_intent?output_channel=latest`) goes nowhere (RasaHQ/rasa#1302
 the `await`; everything else is Rasa's own code. Its name stays `socketio`, so `output_channel=socketio|latest`
 finds it.
 
+It also checks what a page sends with `user_uttered` (Rasa's handler fails on a non-object event and
+sends nothing): the event must be an object with a string `message` and a session id; the text is cleaned
+by `channels.inbound` (control characters, intent payloads a parent may not send, too-long messages). Bad
+events and failures get a short `bot_uttered` answer, never silence.
+
 credentials.yml:
     channels.webchat.WebChatInput:
       user_message_evt: user_uttered
@@ -23,8 +28,10 @@ import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
-from sanic import Blueprint
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint, Sanic
+
+from channels.inbound import MAX_SENDER_CHARS, channel_sentence, prepare
 
 from portal.verification_limits import client_key
 
@@ -52,8 +59,45 @@ class WebChatInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
             logger.debug(f"User {sid} joined session {session_id}.")
 
-        # Replaces the handler that super().blueprint() registered for the same event.
+        async def user_uttered(sid: Text, data: Any = None) -> None:
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            domain = getattr(getattr(getattr(getattr(self, "app", None), "ctx", None), "agent", None), "domain", None)
+
+            async def answer(key: str) -> None:
+                await output.send_text_message(sid, channel_sentence(key, domain))
+
+            if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
+                await answer("unreadable")
+                return
+            if self.session_persistence:
+                session_id = data.get("session_id")
+                if not isinstance(session_id, str) or not session_id.strip() or len(session_id) > MAX_SENDER_CHARS:
+                    await answer("unreadable")
+                    return
+                sender_id = session_id
+            else:
+                sender_id = sid
+            metadata = data.get(self.metadata_key)
+            metadata = {k: v for k, v in metadata.items() if k != "sms_from"} if isinstance(metadata, dict) else {}
+            text, too_long = prepare(data.get("message", ""), domain)
+            if too_long:
+                await answer("too_long")
+                return
+            try:
+                await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(),
+                                                 metadata=metadata))
+            except Exception as error:  # noqa: BLE001 - the parent gets an apology, never silence
+                logger.exception("web chat message could not be answered (%s)", type(error).__name__)
+                await answer("failed")
+
+        @socketio_webhook.listener("before_server_start")
+        async def remember_app(app: Sanic, _loop: Any) -> None:
+            self.app = app
+
+        # Replace the handlers that super().blueprint() registered for the same events (the client-key
+        # wrapper below then wraps our user_uttered).
         sio.on("session_request", namespace=self.namespace)(session_request)
+        sio.on(self.user_message_evt, namespace=self.namespace)(user_uttered)
         self._add_client_key(sio)
         return socketio_webhook
 
@@ -64,7 +108,7 @@ class WebChatInput(SocketIOInput):
         namespace = self.namespace or "/"
         handle_message = sio.handlers[namespace][self.user_message_evt]
 
-        async def with_client_key(sid: Text, data: Any) -> Any:
+        async def with_client_key(sid: Text, data: Any = None) -> Any:
             if not isinstance(data, dict):
                 data = {}
             metadata = data.get(self.metadata_key)

@@ -467,8 +467,12 @@ def test_help_answers_with_the_districts_phone_and_hours_even_when_opted_out(sms
     assert sms.assistant.messages == []
 
 
-def test_a_message_without_text_is_not_answered(sms):
-    assert say(sms, "") == [] and sms.assistant.messages == []
+def test_a_message_without_text_still_reaches_the_assistant(sms):
+    """Never silence (issue 7): an empty text or a picture goes on as an empty message, which the assistant
+    answers with its "didn't get that"; control characters are removed first."""
+    say(sms, "")
+    say(sms, " \x00\x07 ")
+    assert sms.assistant.texts == ["", ""]
 
 
 # --- Replies -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""What every parent-facing channel (REST, web chat, SMS) does to a message before the assistant sees it.
+
+- Control characters are removed (NUL and the other C0/C1 codes except tab and line breaks, DEL): they mean
+  nothing to a reader, break terminals and logs, and PostgreSQL cannot store NUL in text.
+- A message longer than MAX_MESSAGE_CHARS is not sent to the assistant; the parent is asked to say it
+  shorter (`channel_sentence("too_long")`).
+- A message starting with "/" is Rasa's way of sending an intent directly (button payloads). Parents may
+  send what the buttons send: a known intent on its own, or exactly one of the domain's button payloads.
+  Intents that only the help desk triggers (`EXTERNAL_*`) and payloads carrying other entities (which
+  would set slots directly) are refused: an EXTERNAL_* payload becomes an empty message (the assistant's
+  "didn't get that"), anything else loses its leading "/" and is read as text.
+
+The channel's own sentences follow the SMS channel's pattern (`channels/sms_replies.py`): a default here,
+replaced by a domain response of the same name when there is one.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Optional
+
+MAX_MESSAGE_CHARS = 2000
+MAX_SENDER_CHARS = 128
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_PAYLOAD = re.compile(r"^/+([A-Za-z0-9_\-]*)(.*)$", re.DOTALL)
+
+# key -> (domain response name, default text)
+CHANNEL_SENTENCES: dict[str, tuple[str, str]] = {
+    "too_long": ("utter_message_too_long",
+                 "That message is too long for me. Please tell me in a sentence or two what you need "
+                 f"(at most {MAX_MESSAGE_CHARS:,} characters)."),
+    "unreadable": ("utter_message_unreadable",
+                   "Sorry, I couldn't read that message. Please type your question again."),
+    "failed": ("utter_channel_failed",
+               "Sorry, something went wrong on my side. Please try again in a minute."),
+}
+
+
+def clean_text(text: Optional[str]) -> str:
+    """The message without control characters (tab, CR and LF kept), stripped."""
+    return _CONTROL.sub("", text or "").strip()
+
+
+def is_too_long(text: str) -> bool:
+    return len(text) > MAX_MESSAGE_CHARS
+
+
+def _button_payloads(domain: Any) -> set[str]:
+    payloads: set[str] = set()
+    for variations in (getattr(domain, "responses", None) or {}).values():
+        for variation in variations or []:
+            for button in (variation.get("buttons") or []) if isinstance(variation, Mapping) else []:
+                payload = str(button.get("payload") or "") if isinstance(button, Mapping) else ""
+                if payload.startswith("/"):
+                    payloads.add(payload.replace("{{", "{").replace("}}", "}").strip())
+    return payloads
+
+
+def guard_payload(text: str, domain: Any = None) -> str:
+    """`text` itself, unless it is an intent payload a parent may not send (see the module docstring)."""
+    match = _PAYLOAD.match(text)
+    if not match:
+        return text
+    intent, rest = match.group(1), match.group(2).strip()
+    if intent.upper().startswith("EXTERNAL"):
+        return ""
+    intents = set(getattr(domain, "intents", None) or [])
+    if text.startswith("/") and not text.startswith("//"):
+        if not rest and intent and (domain is None or intent in intents):
+            return text
+        if rest and domain is not None and text.strip() in _button_payloads(domain):
+            return text.strip()
+    return text.lstrip("/").strip()
+
+
+def prepare(text: Optional[str], domain: Any = None) -> tuple[str, bool]:
+    """(the text for the assistant, whether it is too long to send)."""
+    cleaned = clean_text(text)
+    if is_too_long(cleaned):
+        return cleaned, True
+    return guard_payload(cleaned, domain), False
+
+
+def channel_sentence(key: str, domain: Any = None) -> str:
+    """One of the channel's own sentences; a domain response of the same name wins."""
+    response, default = CHANNEL_SENTENCES[key]
+    variations = (getattr(domain, "responses", None) or {}).get(response) or []
+    for variation in variations:
+        if isinstance(variation, Mapping) and variation.get("text") and not variation.get("condition"):
+            return str(variation["text"])
+    return default
