@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 api = Blueprint("api", url_prefix="/api")
 MAX_FIELD_CHARS = 4000
+MAX_TICKET_ID = 2**63 - 1
 
 
 class ApiError(Exception):
@@ -63,7 +64,11 @@ def authorized(handler: Callable) -> Callable:
 
     @wraps(handler)
     async def wrapper(request: Request, *args, **kwargs):
-        return await handler(request, authenticate(request), *args, **kwargs)
+        scope = authenticate(request)
+        ticket_id = kwargs.get("ticket_id")
+        if isinstance(ticket_id, int) and not 0 < ticket_id <= MAX_TICKET_ID:  # no such row; the store would overflow
+            raise ApiError(404, f"ticket {ticket_id} not found")
+        return await handler(request, scope, *args, **kwargs)
 
     return wrapper
 
@@ -107,7 +112,7 @@ def json_body(request: Request) -> dict[str, Any]:
         raise ApiError(415, "send a JSON body with 'Content-Type: application/json'")
     try:
         data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "malformed JSON body") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the JSON body must be an object")

@@ -130,4 +130,5 @@ def bearer_token(authorization: Optional[str]) -> Optional[str]:
 
 
 def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8")).digest()
+    # surrogatepass: a header with bytes that are not UTF-8 reaches us with lone surrogates (never a 500)
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
