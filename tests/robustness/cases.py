@@ -74,6 +74,8 @@ LEAKS = ("Traceback", "Exception", 'File "', "Error:", "sqlalchemy", "SQLAlchemy
          "action_", "utter_", "EXTERNAL_", "verified_guardian_id", "nlu_fallback")
 # Markup that must never come back unescaped (the hostile text echoed into HTML).
 RAW_MARKUP = re.compile(r"<\s*(script|img|svg|iframe)\b|onerror\s*=|onload\s*=", re.IGNORECASE)
+# In an HTML page escaped text may still read "onerror=": only a real tag is a hole there.
+RAW_TAG = re.compile(r"<\s*(script|img|svg|iframe)\b", re.IGNORECASE)
 
 
 def leaks(text: str) -> list[str]:
