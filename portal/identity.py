@@ -55,7 +55,8 @@ def verify_guardian(
         return None
     matches = [g for g in candidates if _has_child(session, g, child, birth_date)]
     if len(matches) != 1:
-        log.info("verification failed for %s (%d matching records)", mask_contact(contact), len(matches))
+        # The same line as for an unknown contact: the logs must not tell which contacts exist either.
+        log.info("verification failed for %s", mask_contact(contact))
         return None
     log.info("verified %s as guardian %s", mask_contact(contact), matches[0])
     return matches[0]

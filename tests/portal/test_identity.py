@@ -125,6 +125,17 @@ def test_verification_logs_never_show_contacts(demo_session, caplog):
     assert "555-010-2001" not in caplog.text and "5550102001" not in caplog.text
 
 
+def test_failed_verification_logs_read_the_same_for_known_and_unknown_contacts(demo_session, caplog):
+    caplog.set_level("INFO", logger="portal")
+    verify_guardian(demo_session, "ana.rivera@example.com", "Lily", MATEO_BORN)   # known contact, wrong child
+    known = [r.getMessage().replace("a********a@example.com", "X") for r in caplog.records]
+    caplog.clear()
+    verify_guardian(demo_session, "zed.nobody@example.com", "Lily", MATEO_BORN)   # no such contact
+    unknown = [r.getMessage() for r in caplog.records]
+    assert known and [line.split(" for ")[0] for line in known] == [line.split(" for ")[0] for line in unknown]
+    assert not any("record" in line for line in known)
+
+
 @pytest.mark.parametrize(
     "text",
     [
