@@ -37,6 +37,7 @@ import os
 import re
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,8 @@ OUT_OOS = "results/nlu_oos"
 OUT_CV = "results/nlu_cv"
 LOG_DIR = "results/nlu_logs"
 DOCS = "docs/BENCHMARKS.md"
+CONFUSION_IMAGE = "docs/images/nlu_heldout_confusion_matrix.png"
+HISTOGRAM_IMAGE = "docs/images/nlu_heldout_histogram.png"
 SECTION = "## NLU"
 
 TARGET_ACCURACY = 0.95
@@ -209,6 +212,44 @@ def live_heldout_metrics(predictions: List[Dict[str, Any]]) -> Dict[str, Any]:
     }
 
 
+SWEEP_THRESHOLDS = (0.3, 0.4, 0.45, 0.5, 0.6, 0.7)
+
+
+def falls_back(row: Dict[str, Any], threshold: float, ambiguity: float) -> bool:
+    """What FallbackClassifier decides for one parsed message at these settings."""
+    ranking = row.get("diet_ranking") or []
+    if not ranking:
+        return True
+    top = ranking[0][1]
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    return top < threshold or top - second < ambiguity
+
+
+def threshold_sweep(heldout: List[Dict[str, Any]], oos: List[Dict[str, Any]], ambiguity: float) -> List[Dict[str, Any]]:
+    """Held-out accuracy as served and out-of-scope kept out, for several FallbackClassifier thresholds."""
+    rows = []
+    for threshold in SWEEP_THRESHOLDS:
+        served = sum(1 for r in heldout if r.get("diet_ranking") and not falls_back(r, threshold, ambiguity)
+                     and r["diet_ranking"][0][0] == r["intent"])
+        fell = sum(1 for r in heldout if falls_back(r, threshold, ambiguity))
+        kept = sum(1 for r in oos if falls_back(r, threshold, ambiguity)
+                   or (r.get("diet_ranking") and r["diet_ranking"][0][0] in OOS_LABELS))
+        rows.append({"threshold": threshold, "served": served / len(heldout), "fell_back": fell,
+                     "oos_kept": kept / len(oos)})
+    return rows
+
+
+def fallback_settings() -> Tuple[float, float]:
+    """threshold and ambiguity_threshold of the FallbackClassifier in config.yml."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / CONFIG).read_text(encoding="utf-8"))
+    for component in config.get("pipeline", []):
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", 0.3)), float(component.get("ambiguity_threshold", 0.1))
+    return 0.0, 0.0
+
+
 def parse_files(model: str, files: List[str], out_json: Path) -> None:
     """Child-process mode: parse every example of `files` with the model, write JSON."""
     import asyncio
@@ -235,6 +276,9 @@ def parse_files(model: str, files: List[str], out_json: Path) -> None:
                     "predicted": pred.get("name") or "None",
                     "confidence": float(pred.get("confidence") or 0.0),
                     "top_intent": ranking[0]["name"] if ranking else None,
+                    # DIET's own ranking (FallbackClassifier's nlu_fallback left out), for the threshold sweep.
+                    "diet_ranking": [(r["name"], float(r.get("confidence") or 0.0))
+                                     for r in ranking if r.get("name") != "nlu_fallback"][:2],
                     "entities": [
                         {"entity": e.get("entity"), "value": e.get("value")} for e in parsed.get("entities", [])
                     ],
@@ -351,6 +395,34 @@ def print_report(res: Dict[str, Any]) -> None:
     print("=" * 64)
 
 
+def per_intent_table(held: Dict[str, Any], cv: Dict[str, Any]) -> str:
+    """Markdown table: precision / recall / F1 / support per intent, held out (and cross-validated)."""
+    head = "| intent | precision | recall | F1 | support |"
+    rule = "| --- | --- | --- | --- | --- |"
+    if cv:
+        head, rule = head + " 5-fold CV F1 (support) |", rule + " --- |"
+    rows = ["Per intent on the held-out set" + (" (last column: 5-fold cross-validation on data/nlu)" if cv else "")
+            + ":", "", head, rule]
+    for name, v in sorted(held.items()):
+        if v["support"] <= 0:
+            continue
+        row = f"| `{name}` | {fmt(v['precision'])} | {fmt(v['recall'])} | {fmt(v['f1'])} | {v['support']} |"
+        if cv:
+            c = cv.get(name)
+            row += f" {fmt(c['f1'])} ({c['support']}) |" if c else " – |"
+        rows.append(row)
+    return "\n".join(rows)
+
+
+def copy_plots() -> None:
+    """Keep the held-out run's plots beside the report (results/ is git-ignored)."""
+    for source, target in ((f"{OUT_HELDOUT}/intent_confusion_matrix.png", CONFUSION_IMAGE),
+                           (f"{OUT_HELDOUT}/intent_histogram.png", HISTOGRAM_IMAGE)):
+        if (ROOT / source).exists():
+            (ROOT / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / source, ROOT / target)
+
+
 def docs_section(res: Dict[str, Any]) -> str:
     held = res["heldout"]
     oos = res["oos"]
@@ -383,18 +455,27 @@ def docs_section(res: Dict[str, Any]) -> str:
                      + ", ".join(f"`{k}` {fmt(v)}" for k, v in sorted(res["entities"].items())) + ".")
     lines.append("Out-of-scope predictions: " + ", ".join(f"`{k}` {v}" for k, v in oos["by_label"].items()) + ".")
     lines.append("")
-    lines.append("Per-intent F1 on the held-out set (support in brackets):")
+    lines.append(per_intent_table(held["per_intent"], res.get("cv", {}).get("per_intent", {})))
     lines.append("")
-    cells = [f"`{n}` {fmt(v['f1'])} ({v['support']})"
-             for n, v in sorted(held["per_intent"].items()) if v["support"] > 0]
-    lines.append(", ".join(cells) + ".")
+    if res.get("sweep"):
+        threshold, ambiguity = res["fallback_settings"]
+        lines.append("")
+        lines.append(f"FallbackClassifier threshold, computed from the same predictions (ambiguity_threshold "
+                     f"{ambiguity}; config.yml uses {threshold}):")
+        lines.append("")
+        lines.append("| threshold | held-out accuracy as served | held-out messages turned away | out-of-scope kept out |")
+        lines.append("| --- | --- | --- | --- |")
+        for row in res["sweep"]:
+            mark = " (current)" if abs(row["threshold"] - threshold) < 1e-9 else ""
+            lines.append(f"| {row['threshold']}{mark} | {fmt(row['served'])} | {row['fell_back']} | {fmt(row['oos_kept'])} |")
     lines.append("")
     lines.append(f"Pipeline: {res['pipeline']}")
     lines.append("")
     lines.append(
-        f"Confusion matrix of the held-out run: [{OUT_HELDOUT}/intent_confusion_matrix.png]"
-        f"(../{OUT_HELDOUT}/intent_confusion_matrix.png) (under `results/`, which is git-ignored: "
-        "run the script to produce it). Full reports: `results/nlu_heldout/`, `results/nlu_oos/predictions.json`"
+        f"Confusion matrix of the held-out run (written by `rasa test nlu`, copied from `{OUT_HELDOUT}/`): "
+        f"[{CONFUSION_IMAGE}](../{CONFUSION_IMAGE}); intent confidence histogram: "
+        f"[{HISTOGRAM_IMAGE}](../{HISTOGRAM_IMAGE}). Full reports (git-ignored, rewritten by the script): "
+        "`results/nlu_heldout/`, `results/nlu_oos/predictions.json`"
         + (", `results/nlu_cv/`" if res.get("cv") else "") + "."
     )
     lines.append("")
@@ -516,6 +597,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         (ROOT / OUT_HELDOUT / "live_predictions.json").write_text(json.dumps(parsed[HELDOUT], indent=1), encoding="utf-8")
         res["oos"] = oos_metrics(parsed[OOS_HELDOUT])
         res["live"] = live_heldout_metrics(parsed[HELDOUT])
+        res["fallback_settings"] = fallback_settings()
+        res["sweep"] = threshold_sweep(parsed[HELDOUT], parsed[OOS_HELDOUT], res["fallback_settings"][1])
 
         if args.cross_validation:
             res["cv_seconds"] = run(
@@ -528,6 +611,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     print_report(res)
     if not args.no_docs:
+        copy_plots()
         write_docs(res)
     return 0
 
