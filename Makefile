@@ -58,6 +58,7 @@ test: validate train browser
 bench: train
 	$(PY) bench/nlu_eval.py
 	$(PY) bench/roster_import.py --write-docs
+	$(PY) bench/latency.py
 
 clean:
 	rm -rf results .pytest_cache
