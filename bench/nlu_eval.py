@@ -93,6 +93,8 @@ def run(cmd: List[str], log_name: str, extra_env: Optional[Dict[str, str]] = Non
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("PYTHONWARNINGS", "ignore")
+    # The pipeline has a component of ours (pipeline/), found on the project root.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     env.update(extra_env or {})
     print(f"$ {' '.join(shlex.quote(c) for c in cmd)}", flush=True)
     load_before = os.getloadavg()[0]
