@@ -6,6 +6,7 @@
 # Keep one `: "${NAME:=value}"` per line: tests/scale read this file to start servers the same way.
 _project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${ACTION_SERVER_URL:=http://localhost:${ACTION_PORT:-5055}/webhook}"
+: "${ACTION_SERVER_TOKEN:=}"
 : "${TRACKER_STORE_URL:=sqlite:///${_project_root}/var/rasa_tracker.db}"
 : "${LOCK_STORE_TYPE:=in_memory}"
 : "${REDIS_HOST:=localhost}"
@@ -13,5 +14,5 @@ _project_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${REDIS_PASSWORD:=}"
 : "${REDIS_DB:=1}"
 : "${LOCK_STORE_KEY_PREFIX:=}"
-export ACTION_SERVER_URL TRACKER_STORE_URL LOCK_STORE_TYPE REDIS_HOST REDIS_PORT REDIS_PASSWORD REDIS_DB LOCK_STORE_KEY_PREFIX
+export ACTION_SERVER_URL ACTION_SERVER_TOKEN TRACKER_STORE_URL LOCK_STORE_TYPE REDIS_HOST REDIS_PORT REDIS_PASSWORD REDIS_DB LOCK_STORE_KEY_PREFIX
 unset _project_root

@@ -21,6 +21,13 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
 fi
 export RASA_AUTH_TOKEN
 
+if [ -z "${ACTION_SERVER_TOKEN:-}" ]; then
+  # The action server takes requests only from Rasa, which sends this token (endpoints.yml).
+  [ -s var/action_server_token ] || (umask 077; "$BIN/python" -c 'import secrets; print(secrets.token_hex(24))' > var/action_server_token)
+  ACTION_SERVER_TOKEN=$(cat var/action_server_token)
+fi
+export ACTION_SERVER_TOKEN
+
 if [ -z "${HELPDESK_TOKENS:-}" ] && [ -z "${HELPDESK_TOKENS_FILE:-}" ]; then
   # No staff tokens configured: make one district-wide token for this machine, kept out of git in var/.
   if [ ! -s var/helpdesk_tokens.json ]; then

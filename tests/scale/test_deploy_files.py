@@ -14,7 +14,7 @@ from rasa.core.utils import AvailableEndpoints
 from tests.e2e.servers import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
-ENDPOINT_VARIABLES = {"ACTION_SERVER_URL", "TRACKER_STORE_URL", "LOCK_STORE_TYPE", "REDIS_HOST", "REDIS_PORT",
+ENDPOINT_VARIABLES = {"ACTION_SERVER_URL", "ACTION_SERVER_TOKEN", "TRACKER_STORE_URL", "LOCK_STORE_TYPE", "REDIS_HOST", "REDIS_PORT",
                       "REDIS_PASSWORD", "REDIS_DB", "LOCK_STORE_KEY_PREFIX"}
 
 
@@ -72,6 +72,15 @@ def test_the_environment_switches_to_postgresql_and_redis(monkeypatch):
     assert (endpoints.lock_store.type, endpoints.lock_store.url) == ("channels.lock_store.AtomicRedisLockStore",
                                                                       "redis")
     assert endpoints.lock_store.kwargs == {"port": "6379", "password": "", "db": "1", "key_prefix": ""}
+
+
+def test_the_action_server_token_goes_with_every_action_call(monkeypatch):
+    env = defaults_env(ACTION_SERVER_TOKEN="s3cret")
+    endpoints = read_endpoints(monkeypatch, {k: v for k, v in env.items() if k in ENDPOINT_VARIABLES})
+    assert endpoints.action.combine_parameters() == {"token": "s3cret"}
+    env = defaults_env()
+    endpoints = read_endpoints(monkeypatch, {k: v for k, v in env.items() if k in ENDPOINT_VARIABLES})
+    assert endpoints.action.combine_parameters() == {}
 
 
 def test_an_unset_variable_stops_rasa(monkeypatch):
