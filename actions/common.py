@@ -111,6 +111,9 @@ class PortalAction(Action, ABC):
         answered = final_outcome(events)
         if answered in ANSWERED_OUTCOMES:
             await record_answer(tracker, answered)
+        if tracker.get_slot("district_phone") is None:
+            # The session start failed (action server down then): the replies still need the district's contact.
+            events = slot_events(district_values()) + events
         return events
 
 

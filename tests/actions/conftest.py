@@ -9,6 +9,7 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import district_values
 from portal.cli import main as portal_admin
 from portal.db import dispose_engines
 
@@ -46,6 +47,9 @@ def make_tracker(text: str = "", intent: str = "inform", slots: Optional[dict[st
                  entities: Optional[list[dict[str, Any]]] = None, events: Optional[list[dict[str, Any]]] = None,
                  sender: str = "parent-1", channel: str = "rest") -> Tracker:
     """A tracker whose latest message is `text` classified as `intent`."""
+    # As after a normal session start (action_session_start sets the district's values); pass
+    # slots={"district_phone": None} for a session whose start failed.
+    slots = {**district_values(), **(slots or {})}
     latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []}
     history = list(events or []) + [{"event": "user", "text": text, "parse_data": latest,
                                      "input_channel": channel}]

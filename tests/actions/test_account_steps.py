@@ -46,3 +46,12 @@ async def test_stuck_on_the_form_without_a_school_gives_the_district_version(dis
 
 async def test_stuck_somewhere_unknown_asks_where(dispatcher, domain):
     assert slot_values(await ActionAccountStuck().run(dispatcher, make_tracker("stuck", "stuck"), domain))["outcome"] == "stuck_where"
+
+
+async def test_a_session_whose_start_failed_gets_the_district_values(dispatcher, domain):
+    """action_session_start failed (action server down): the next action fills in the district's contact."""
+    tracker = make_tracker("what's next", "next_step", slots={"account_step": "request_form", "district_phone": None})
+    slots = slot_values(await ActionAccountNextStep().run(dispatcher, tracker, domain))
+    assert slots["district_phone"] == "(555) 010-1000" and slots["outcome"] == "step_key_email"
+    tracker = make_tracker("what's next", "next_step", slots={"account_step": "request_form"})
+    assert "district_phone" not in slot_values(await ActionAccountNextStep().run(dispatcher, tracker, domain))
