@@ -56,7 +56,9 @@ test: validate train browser
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 bench: train
-	$(PY) bench/nlu_eval.py
+	$(PY) bench/nlu_eval.py --cross-validation
+	$(PY) bench/conversations.py
+	$(PY) bench/readability.py --write-docs
 	$(PY) bench/roster_import.py --write-docs
 	$(PY) bench/latency.py
 

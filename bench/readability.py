@@ -14,7 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import replace_section  # noqa: E402
 from tests.test_domain import DOMAIN, render  # noqa: E402  (the same rendering the length test uses)
+
+SECTION = "## Readability of replies"
 
 _WORD = re.compile(r"[A-Za-z']+")
 _URL = re.compile(r"https?://\S+")
@@ -49,9 +52,32 @@ def measure() -> list[tuple[str, float, int]]:
     return rows
 
 
+def docs_body(rows: list[tuple[str, float, int]]) -> str:
+    grades = [g for _, g, _ in rows]
+    above = sorted((name for name, grade, _ in rows if grade > 8))
+    return "\n".join([
+        SECTION,
+        "",
+        "`.venv/bin/python bench/readability.py` fills every response in `domain.yml` with the sample district's",
+        "real values and scores it (Flesch-Kincaid grade; URLs, phone numbers and codes left out):",
+        "",
+        "| measure | value | target |",
+        "| --- | --- | --- |",
+        f"| replies measured (5 words or more) | {len(rows)} | |",
+        f"| grade: mean / median / max | {statistics.mean(grades):.1f} / {statistics.median(grades):.1f} / "
+        f"{max(grades):.1f} | aim ≤ 8 |",
+        f"| replies at or below grade 8 | {sum(g <= 8 for g in grades)} / {len(grades)} | |",
+        f"| longest reply with the longest real values | {max(n for _, _, n in rows)} characters | ≤ 320 (asserted in "
+        "`tests/test_domain.py`) |",
+        "",
+        "Above grade 8: " + (", ".join(f"`{name}`" for name in above) if above else "none") + ".",
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.parse_args()
+    parser.add_argument("--write-docs", action="store_true", help=f"rewrite the '{SECTION}' section of BENCHMARKS.md")
+    args = parser.parse_args()
     rows = measure()
     grades = [g for _, g, _ in rows]
     print(f"replies measured: {len(rows)}")
@@ -60,6 +86,8 @@ def main() -> None:
     print(f"length: max {max(n for _, _, n in rows)} characters (limit 320)")
     for name, grade, _ in sorted(rows, key=lambda r: -r[1])[:8]:
         print(f"  {grade:5.1f}  {name}")
+    if args.write_docs:
+        replace_section(SECTION, docs_body(rows))
 
 
 if __name__ == "__main__":
