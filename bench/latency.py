@@ -992,7 +992,7 @@ def targets(res: Dict[str, Any]) -> List[Tuple[str, str, str, Optional[bool]]]:
     if one and two:
         r = two["throughput"] / one["throughput"]
         rows.append(("50 conversations, Redis lock store, 2 Sanic workers ≥ 1.5× one worker",
-                     f"{two['throughput']:.1f} vs {one['throughput']:.1f} msg/s", f"{r:.2f}×", r >= TARGET_SCALING))
+                     f"{two['throughput']:.2f} vs {one['throughput']:.2f} msg/s", f"{r:.3f}×", r >= TARGET_SCALING))
     return rows
 
 
@@ -1121,7 +1121,7 @@ def profile_section(res: Dict[str, Any]) -> str:
     p = res.get("profile") or {}
     m = res["meta"]
     lines = [SECTION_PROFILE, ""]
-    lines.append(f"Measured {m['date']} by `{m['command']}`: py-spy (100 samples/s, active threads only) on the Rasa "
+    lines.append(f"Measured {m['date']} by `{m['command']}`: py-spy (100 samples/s, samples waiting in the event loop or an idle thread left out) on the Rasa "
                  f"server and the action server while {p.get('concurrency', '?')} demo conversations ran "
                  f"({p.get('messages', '?')} messages). Full summaries: "
                  "[docs/profile/rasa_server.txt](profile/rasa_server.txt), "
@@ -1130,7 +1130,7 @@ def profile_section(res: Dict[str, Any]) -> str:
     for name, title in (("rasa_server", "Rasa server"), ("action_server", "Action server")):
         if name not in p:
             continue
-        lines.append(f"{title}: share of the active samples spent in each step of a message")
+        lines.append(f"{title}: share of the busy samples whose stack is in each step of a message (steps nest)")
         lines.append("")
         lines.append("| step | share |")
         lines.append("| --- | ---: |")
@@ -1205,7 +1205,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--profile-seconds", type=float, default=30)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders (server logs)")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/BENCHMARKS.md alone")
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: rewrite the sections from results/bench_latency/latest.json")
     args = parser.parse_args(argv)
+    if args.render:
+        res = json.loads((RESULTS / "latest.json").read_text(encoding="utf-8"))
+        print_summary(res)
+        write_docs(res)
+        return 0
     if args.seconds is None:
         args.seconds = 15.0 if args.quick else 45.0
     levels = [int(x) for x in args.levels.split(",")] if args.levels else ([1, 10, 20] if args.quick else [1, 10, 20, 50])
