@@ -349,6 +349,7 @@ class LevelResult:
     machine_cpu_pct: float
     driver_cpu_pct: float
     load_before: float
+    postgres_cpu_pct: Optional[float] = None
     error_samples: List[str] = field(default_factory=list)
 
 
@@ -429,16 +430,34 @@ async def drive(rasa_url: str, paths: List[Tuple[str, List[str], str]], concurre
     }
 
 
+def pg_backend_cpu(db: str) -> Dict[int, float]:
+    """CPU seconds of the PostgreSQL backends serving database `db` (same host only)."""
+    try:
+        conn = pg_connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (db,))
+                pids = [r[0] for r in cur.fetchall()]
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - reporting only
+        return {}
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
 def run_level(bot: str, scenario: str, rasa_url: str, rasa_pid: int, action_pid: Optional[int],
-              paths: List[Tuple[str, List[str], str]], concurrency: int, seconds: float) -> LevelResult:
+              paths: List[Tuple[str, List[str], str]], concurrency: int, seconds: float,
+              pg_db: Optional[str] = None) -> LevelResult:
     roots = {"rasa": rasa_pid}
     if action_pid:
         roots["actions"] = action_pid
     load_before = os.getloadavg()[0]
     self0 = os.times()
+    pg0 = pg_backend_cpu(pg_db) if pg_db else {}
     with Sampler(roots) as sampler:
         res = asyncio.run(drive(rasa_url, paths, concurrency, seconds, f"{bot}{concurrency}"))
     self1 = os.times()
+    pg1 = pg_backend_cpu(pg_db) if pg_db else {}
     window = res["elapsed"]
     level = LevelResult(
         bot=bot, scenario=scenario, concurrency=concurrency, seconds=seconds, messages=res["messages"],
@@ -452,13 +471,16 @@ def run_level(bot: str, scenario: str, rasa_url: str, rasa_pid: int, action_pid:
         machine_cpu_pct=100 * sampler.machine_busy / max(sampler.machine_total, 1e-9) * (os.cpu_count() or 1),
         driver_cpu_pct=100 * ((self1.user - self0.user) + (self1.system - self0.system)) / window,
         load_before=load_before, error_samples=res["errors"][:5],
+        postgres_cpu_pct=(100 * sum(c - pg0.get(pid, 0.0) for pid, c in pg1.items()) / window) if pg_db else None,
     )
     log(f"  {bot:<8} {scenario:<22} c={concurrency:<3} {level.messages:>5} msgs  {level.throughput:6.2f} msg/s  "
         f"p50 {level.p50_ms:7.0f}  p95 {level.p95_ms:7.0f}  p99 {level.p99_ms:7.0f} ms  "
         f"paths ok {level.paths_ok}/{level.paths_checked}  errors {level.errors}  "
         f"RSS rasa {level.rasa_rss_mb:.0f} MB" + (f", actions {level.actions_rss_mb:.0f} MB" if action_pid else "")
         + f"  CPU rasa {level.rasa_cpu_pct:.0f}%" + (f", actions {level.actions_cpu_pct:.0f}%" if action_pid else "")
-        + f", driver {level.driver_cpu_pct:.0f}%, machine {level.machine_cpu_pct:.0f}%")
+        + f", driver {level.driver_cpu_pct:.0f}%"
+        + (f", PostgreSQL {level.postgres_cpu_pct:.0f}%" if level.postgres_cpu_pct is not None else "")
+        + f", machine {level.machine_cpu_pct:.0f}%")
     for sample in level.error_samples[:3]:
         log(f"      error: {sample}")
     return level
@@ -680,7 +702,8 @@ def phase_scaling(args: argparse.Namespace, model: Path, base, concurrency: int)
             if workers > 1:  # a second round so that every worker has served each path once
                 warm_up(stack.rasa_url, paths)
             results.append(run_level(bot, scenario, stack.rasa_url, stack.rasa.pid,
-                                     stack.actions.pid if stack.actions else None, paths, concurrency, args.seconds))
+                                     stack.actions.pid if stack.actions else None, paths, concurrency, args.seconds,
+                                     pg_db=db))
         finally:
             procs.stop_all()
             if created:
@@ -1032,7 +1055,8 @@ def speed_section(res: Dict[str, Any]) -> str:
         "throughput is messages answered inside the window / window. The load driver runs on the same "
         "2 cores as the servers. RSS is the peak of VmRSS summed over the process tree (Sanic workers "
         "are children), sampled every 0.2 s; CPU % is CPU time used by that tree / wall time (100% = one core; 'driver' is this script's "
-        "load generator, 'machine' all processes of the machine, other people's jobs included, out of 200%).")
+        "load generator, 'PostgreSQL' the backends serving the run's database, 'machine' all processes of the "
+        "machine, other people's jobs included, out of 200%).")
     lines.append("")
     lines.append(f"- **ours**: the newest model in `models/` ({m['model']}), our action server, the shipped "
                  "endpoint settings (SQLite tracker store, in-memory lock store, one Sanic worker), the portal "
@@ -1043,7 +1067,7 @@ def speed_section(res: Dict[str, Any]) -> str:
                  "Paths: " + "; ".join(f"{n} ({len(ms)} msgs)" for n, ms, _ in BASELINE_PATHS) + ".")
     lines.append("")
     lines.append("| bot | setup | conversations | messages | msg/s | p50 ms | p95 ms | p99 ms | paths ok | errors | "
-                 "Rasa RSS MB | actions RSS MB | CPU % Rasa / actions / driver / machine |")
+                 "Rasa RSS MB | actions RSS MB | CPU % Rasa / actions / driver / PostgreSQL / machine |")
     lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for l in res.get("load", []) + res.get("scaling", []):
         lines.append(
@@ -1052,7 +1076,9 @@ def speed_section(res: Dict[str, Any]) -> str:
             f"{l['paths_ok']}/{l['paths_checked']} | {l['errors']} | {l['rasa_rss_mb']:.0f} | "
             + (f"{l['actions_rss_mb']:.0f}" if l.get("actions_rss_mb") is not None else "–")
             + f" | {l['rasa_cpu_pct']:.0f} / " + (f"{l['actions_cpu_pct']:.0f}" if l.get("actions_cpu_pct") is not None else "–")
-            + f" / {l['driver_cpu_pct']:.0f} / {l['machine_cpu_pct']:.0f} |")
+            + f" / {l['driver_cpu_pct']:.0f} / "
+            + (f"{l['postgres_cpu_pct']:.0f}" if l.get("postgres_cpu_pct") is not None else "–")
+            + f" / {l['machine_cpu_pct']:.0f} |")
     lines.append("")
     ratios = []
     load = {(l["bot"], l["concurrency"]): l for l in res.get("load", [])}
@@ -1075,7 +1101,8 @@ def speed_section(res: Dict[str, Any]) -> str:
             "PostgreSQL database, `SANIC_WORKERS` 1 or 2 for the Rasa server "
             "(Rasa refuses more than one worker with the in-memory lock store) and "
             "`ACTION_SERVER_SANIC_WORKERS` set to the same number for our action server. "
-            "See \"What limits two workers\" below.")
+            "See \"What limits two workers\" below."
+            + (f" The scaling rows come from a later run: {m['scaling_run']}." if m.get("scaling_run") else ""))
         lines.append("")
     notes = (res.get("notes") or "").strip()
     if notes:
@@ -1181,7 +1208,7 @@ def write_docs(res: Dict[str, Any]) -> None:
     if res.get("profile"):
         text = replace_section(text, SECTION_PROFILE, profile_section(res))
         written.append(SECTION_PROFILE)
-    DOCS.write_text(text, encoding="utf-8")
+    DOCS.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
     log(f"wrote {', '.join(repr(w) for w in written) or 'nothing'} in {DOCS.relative_to(ROOT)}")
 
 
