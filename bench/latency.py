@@ -5,6 +5,7 @@
     .venv/bin/python bench/latency.py --quick         # 15 s per level, levels 1/10/20, scaling; no training/start-up/profile
     .venv/bin/python bench/latency.py --skip-training --skip-startup --skip-profile --skip-scaling
     .venv/bin/python bench/latency.py --no-docs       # print only; leave docs/BENCHMARKS.md alone
+    .venv/bin/python bench/latency.py --render        # measure nothing: rewrite the sections from results/bench_latency/latest.json
 
 Phases (each starts its own servers on free ports in a temporary folder and stops them, process
 groups and all, when it ends; nothing of `make run`'s var/ or models/ is touched):
