@@ -51,7 +51,7 @@ class ActionAskSchool(AskQuestion):
     slot = "school"
 
     def buttons(self) -> list[dict[str, str]]:
-        schools = [{"title": s.name, "payload": f'/inform{{"school":"{s.id}"}}'} for s in district().schools]
+        schools = [{"title": s.name, "payload": s.button_payload} for s in district().schools]
         return schools + [{"title": "Cancel", "payload": "/cancel"}]
 
 

@@ -5,7 +5,8 @@
 - A message longer than MAX_MESSAGE_CHARS is not sent to the assistant; the parent is asked to say it
   shorter (`channel_sentence("too_long")`).
 - A message starting with "/" is Rasa's way of sending an intent directly (button payloads). Parents may
-  send what the buttons send: a known intent on its own, or exactly one of the domain's button payloads.
+  send what the buttons send: a known intent on its own, exactly one of the domain's button payloads, or one
+  of the school question's buttons (`/inform{"school":"<a school id of district.yml>"}`).
   Intents that only the help desk triggers (`EXTERNAL_*`) and payloads carrying other entities (which
   would set slots directly) are refused: an EXTERNAL_* payload becomes an empty message (the assistant's
   "didn't get that"), anything else loses its leading "/" and is read as text.
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import re
 from typing import Any, Mapping, Optional
+
+from portal.district import load_district
 
 MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
@@ -56,6 +59,14 @@ def _button_payloads(domain: Any) -> set[str]:
     return payloads
 
 
+def _school_payloads() -> set[str]:
+    """The school question's buttons (one per school of district.yml, made by actions/form_questions.py)."""
+    try:
+        return {school.button_payload for school in load_district().schools}
+    except Exception:  # noqa: BLE001 - an unreadable district file: no school buttons, the text is read as text
+        return set()
+
+
 def guard_payload(text: str, domain: Any = None) -> str:
     """`text` itself, unless it is an intent payload a parent may not send (see the module docstring)."""
     match = _PAYLOAD.match(text)
@@ -68,6 +79,8 @@ def guard_payload(text: str, domain: Any = None) -> str:
     if text.startswith("/") and not text.startswith("//"):
         if not rest and intent and (domain is None or intent in intents):
             return text
+        if rest and text.strip() in _school_payloads():
+            return text.strip()
         if rest and domain is not None and text.strip() in _button_payloads(domain):
             return text.strip()
     return text.lstrip("/").strip()

@@ -60,6 +60,11 @@ class School:
     aliases: tuple[str, ...] = ()
     features: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def button_payload(self) -> str:
+        """What the school question's button for this school sends (and parent channels let through)."""
+        return f'/inform{{"school":"{self.id}"}}'
+
 
 @dataclass(frozen=True)
 class District:
