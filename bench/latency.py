@@ -888,6 +888,8 @@ def profile_stack(stack: Stack, workdir: Path, concurrency: int, seconds: float)
             f" while {concurrency} demo conversations run (bench/latency.py)"
         text, steps = summarise_profile(raw, title, RASA_STEPS if name == "rasa_server" else ACTION_STEPS,
                                         seconds, res["messages"])
+        # py-spy names the process by its command line: keep the throwaway token out of the committed file.
+        text = re.sub(r"(--auth-token[= ])\S+", r"\1<token>", text)
         (PROFILE_DIR / f"{name}.txt").write_text(text, encoding="utf-8")
         out[name] = {"steps": steps, "file": f"docs/profile/{name}.txt"}
         log("\n".join(text.splitlines()[:22]))
