@@ -123,8 +123,9 @@ def server_env(servers: "Servers") -> dict[str, str]:
     return env
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_S) -> None:
+    """Poll `url` until it answers; fail with the log's tail when the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early; log:\n{log.read_text()[-3000:]}")
@@ -133,7 +134,7 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
             return
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(1)
-    raise RuntimeError(f"server not up after {START_TIMEOUT_S}s; log:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"server not up after {timeout:.0f}s; log:\n{log.read_text()[-3000:]}")
 
 
 def start_action_server(servers: Servers, port: int, **env: str) -> None:
