@@ -38,8 +38,23 @@ from portal.verification_limits import client_key
 logger = logging.getLogger(__name__)
 
 
+class IdentifiedSocketIOOutput(SocketIOOutput):
+    """Every assistant message carries a `message_id`: all tabs of one conversation receive it (the session's
+    room), and the widget stores it once by that id instead of guessing from text and time."""
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        message = dict(response) if isinstance(response, dict) else {"text": str(response)}
+        await super()._send_message(socket_id, {**message, "message_id": uuid.uuid4().hex})
+
+
 class WebChatInput(SocketIOInput):
     """`SocketIOInput` whose `session_request` really puts the socket in its session's room."""
+
+    def get_output_channel(self) -> Optional[SocketIOOutput]:
+        """For messages pushed by the help desk (trigger_intent): with message ids too."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return IdentifiedSocketIOOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         socketio_webhook = super().blueprint(on_new_message)
@@ -60,7 +75,7 @@ class WebChatInput(SocketIOInput):
             logger.debug(f"User {sid} joined session {session_id}.")
 
         async def user_uttered(sid: Text, data: Any = None) -> None:
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = IdentifiedSocketIOOutput(sio, self.bot_message_evt)
             domain = getattr(getattr(getattr(getattr(self, "app", None), "ctx", None), "agent", None), "domain", None)
 
             async def answer(key: str) -> None:

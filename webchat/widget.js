@@ -131,7 +131,7 @@
     var image = typeof entry.image === "string" ? entry.image : "";
     if (!text && !image) return null;
     return { sender: entry.sender, text: text, image: image, buttons: cleanButtons(entry.buttons), ts: entry.ts || 0,
-             tab: typeof entry.tab === "string" ? entry.tab : "" };
+             tab: typeof entry.tab === "string" ? entry.tab : "", id: typeof entry.id === "string" ? entry.id : "" };
   }
 
   function loadTranscript() {
@@ -139,6 +139,24 @@
       var parsed = JSON.parse(store.get("transcript") || "[]");
       return Array.isArray(parsed) ? parsed.map(cleanEntry).filter(Boolean) : [];
     } catch (e) { return []; }
+  }
+
+  function entryKey(e) {
+    return e.id ? "id:" + e.id : [e.sender, e.tab, e.ts, e.text].join("|");
+  }
+
+  // Tabs write the shared transcript independently; a write from another tab that this one had not seen yet
+  // would otherwise be lost. Both lists' entries, each once, in time order.
+  function mergeTranscripts(mine, theirs) {
+    var seen = {};
+    var merged = [];
+    mine.concat(theirs).forEach(function (e) {
+      var key = entryKey(e);
+      if (!seen[key]) { seen[key] = true; merged.push(e); }
+    });
+    return merged.map(function (e, i) { return [e, i]; }).sort(function (x, y) {
+      return ((x[0].ts || 0) - (y[0].ts || 0)) || (x[1] - y[1]);
+    }).map(function (pair) { return pair[0]; });
   }
 
   function saveTranscript(list) {
@@ -391,16 +409,18 @@
   // ---------------------------------------------------------------------------------------------------
   function addEntry(entry) {
     // Another tab of the same conversation may have written first: start from what is stored.
-    var stored = loadTranscript();
-    if (stored.length >= state.transcript.length) state.transcript = stored;
+    state.transcript = mergeTranscripts(state.transcript, loadTranscript());
     if (entry.sender === "assistant") {
       // Every tab of this conversation receives the assistant's messages: store each one once. (A message
       // this tab received twice is a real repeat, e.g. the assistant asking the same question again.)
+      // The server names each message (message_id): then the id decides, exactly. Without one (an older
+      // server), the same text from another tab within 5 s counts as the same message.
       var recent = state.transcript.slice(-6);
-      var duplicate = recent.some(function (e) {
-        return e.sender === "assistant" && e.tab && e.tab !== TAB_ID && e.text === entry.text &&
-          Math.abs((e.ts || 0) - entry.ts) < 5000 && JSON.stringify(e.buttons) === JSON.stringify(entry.buttons);
-      });
+      var duplicate = entry.id ? state.transcript.some(function (e) { return e.id === entry.id; }) :
+        recent.some(function (e) {
+          return e.sender === "assistant" && e.tab && e.tab !== TAB_ID && e.text === entry.text &&
+            Math.abs((e.ts || 0) - entry.ts) < 5000 && JSON.stringify(e.buttons) === JSON.stringify(entry.buttons);
+        });
       if (duplicate) { renderAll(); return false; }
     }
     entry.tab = TAB_ID;
@@ -448,7 +468,8 @@
     if (!text && !image) return;
     setWaiting(false);
     setStatus("");
-    var added = addEntry({ sender: "assistant", text: text, image: image, buttons: buttons, ts: Date.now() });
+    var id = typeof data.message_id === "string" ? data.message_id.slice(0, 64) : "";
+    var added = addEntry({ sender: "assistant", text: text, image: image, buttons: buttons, ts: Date.now(), id: id });
     if (!added) return;
     announce(T.assistant + " " + (text || T.image));
     if (!state.open) {

@@ -54,3 +54,25 @@ async def test_why_the_subclass_exists() -> None:
     sio, handler = _session_request(SocketIOInput(session_persistence=True))
     await handler("sid-4", {"session_id": "abc"})
     assert sio.enter_room.await_count == 0
+
+
+async def test_every_assistant_message_has_its_own_id() -> None:
+    """All tabs of a conversation get the same message (one room); the id lets the widget store it once."""
+    from channels.webchat import IdentifiedSocketIOOutput
+
+    sio = AsyncMock()
+    output = IdentifiedSocketIOOutput(sio, "bot_uttered")
+    await output.send_text_message("session-1", "Which school?")
+    await output.send_text_message("session-1", "Which school?")
+    sent = [call.args[1] for call in sio.emit.await_args_list]
+    assert [m["text"] for m in sent] == ["Which school?", "Which school?"]
+    assert all(call.kwargs["room"] == "session-1" for call in sio.emit.await_args_list)
+    assert len({m["message_id"] for m in sent}) == 2
+
+
+def test_pushed_messages_carry_ids_too() -> None:
+    from channels.webchat import IdentifiedSocketIOOutput
+
+    channel = WebChatInput()
+    channel.sio = AsyncMock()
+    assert isinstance(channel.get_output_channel(), IdentifiedSocketIOOutput)
