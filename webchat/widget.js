@@ -163,12 +163,22 @@
     store.set("transcript", JSON.stringify(list.slice(-config.maxTranscript)));
   }
 
+  // A transcript that replaces, not extends, what the tabs had (the server's history, a new conversation):
+  // it starts a new epoch, and the other tabs take it as it is instead of merging their lines into it.
+  function replaceTranscript(list) {
+    state.epoch = String(Date.now()) + "-" + Math.random().toString(36).slice(2);
+    store.set("epoch", state.epoch);
+    state.transcript = list.slice(-config.maxTranscript);
+    saveTranscript(state.transcript);
+  }
+
   // ---------------------------------------------------------------------------------------------------
   // State
   // ---------------------------------------------------------------------------------------------------
   var state = {
     sessionId: store.get("session_id"),
     transcript: loadTranscript(),
+    epoch: store.get("epoch") || "",
     open: false,
     unread: 0,
     socket: null,
@@ -434,7 +444,17 @@
   window.addEventListener("storage", function (event) {
     // Another tab of the same conversation wrote: follow it.
     if (event.key === config.storageKey + ".transcript") {
-      state.transcript = loadTranscript();
+      var stored = loadTranscript();
+      var epoch = store.get("epoch") || "";
+      if (epoch !== state.epoch || !stored.length) {
+        state.epoch = epoch;  // replaced there (history, new conversation): take it as it is
+        state.transcript = stored;
+      } else {
+        // Added to there: keep what this tab wrote that the other tab had not seen yet, and put it back.
+        var merged = mergeTranscripts(state.transcript, stored);
+        if (merged.length > stored.length) saveTranscript(merged);
+        state.transcript = merged;
+      }
       renderAll();
     } else if (event.key === config.storageKey + ".session_id" && event.newValue !== state.sessionId) {
       state.sessionId = event.newValue; // null after "New chat" there: this tab waits for the new id
@@ -567,8 +587,7 @@
         if (!id) return;
         if (state.sessionId && state.sessionId !== id) {
           // The server started another conversation: the stored transcript belongs to the old one.
-          state.transcript = [];
-          saveTranscript([]);
+          replaceTranscript([]);
           renderAll();
         }
         state.sessionId = String(id);
@@ -650,8 +669,7 @@
         if (items) {
           var entries = items.map(cleanEntry).filter(Boolean);
           if (entries.length || !state.transcript.length) {
-            state.transcript = entries.slice(-config.maxTranscript);
-            saveTranscript(state.transcript);
+            replaceTranscript(entries);
             renderAll();
           }
         }
