@@ -146,17 +146,22 @@
   }
 
   // Tabs write the shared transcript independently; a write from another tab that this one had not seen yet
-  // would otherwise be lost. Both lists' entries, each once, in time order.
+  // would otherwise be lost. The stored order stays; each of this tab's lines missing there goes in right
+  // after the line that preceded it here (clocks of two tabs are not compared).
   function mergeTranscripts(mine, theirs) {
-    var seen = {};
-    var merged = [];
-    mine.concat(theirs).forEach(function (e) {
+    var result = theirs.slice();
+    var keys = result.map(entryKey);
+    var previous = null;
+    mine.forEach(function (e) {
       var key = entryKey(e);
-      if (!seen[key]) { seen[key] = true; merged.push(e); }
+      if (keys.indexOf(key) === -1) {
+        var at = previous === null ? 0 : keys.indexOf(previous) + 1;
+        result.splice(at, 0, e);
+        keys.splice(at, 0, key);
+      }
+      previous = key;
     });
-    return merged.map(function (e, i) { return [e, i]; }).sort(function (x, y) {
-      return ((x[0].ts || 0) - (y[0].ts || 0)) || (x[1] - y[1]);
-    }).map(function (pair) { return pair[0]; });
+    return result;
   }
 
   function saveTranscript(list) {
