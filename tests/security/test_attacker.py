@@ -12,7 +12,7 @@ import re
 import secrets
 import urllib.request
 from collections import Counter
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +26,25 @@ pytestmark = pytest.mark.e2e
 PROBES: Counter = Counter()
 USED_UP = "couldn't confirm who you are"
 ASKS_CONTACT = "What email or mobile number does the school have for you?"
+
+
+RAN: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def note_the_test(request: pytest.FixtureRequest) -> None:
+    RAN.add(request.function.__name__)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def at_least_thirty_attempts_of_different_kinds() -> Iterator[None]:
+    """After the whole attacker has run (not a -k selection of it): at least 30 attempts of 6 or more kinds."""
+    yield
+    every_test = {name for name, value in globals().items() if name.startswith("test_") and callable(value)}
+    if every_test <= RAN:
+        total = sum(PROBES.values())
+        print(f"\nattacker attempts: {total} — " + ", ".join(f"{kind}: {n}" for kind, n in sorted(PROBES.items())))
+        assert total >= 30 and len(PROBES) >= 6, PROBES
 
 
 def fresh() -> str:
@@ -245,11 +264,3 @@ def test_many_conversations_from_one_client_hit_the_per_sender_limit(servers, se
     other = conversation(servers, ["i forgot my username", "yes", "willow creek", "ben.carter@example.com", "Lily",
                                    "9/3/2012"], client="198.51.100.77")
     assert ASKS_CONTACT in other[2] and "b*******7" in other[-1]
-
-
-def test_at_least_thirty_attempts_of_different_kinds():
-    total = sum(PROBES.values())
-    print(f"\nattacker attempts: {total} — " + ", ".join(f"{kind}: {n}" for kind, n in sorted(PROBES.items())))
-    if total == 0:
-        pytest.skip("run with the other attacker tests")
-    assert total >= 30 and len(PROBES) >= 6, PROBES
