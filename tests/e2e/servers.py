@@ -95,14 +95,19 @@ class Servers:
         start_action_server(self, int(self.action_url.rsplit(":", 1)[1]), **env)
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(self.processes, timeout=20)
+
+
+def stop_processes(processes: list[subprocess.Popen], timeout: float) -> None:
+    """SIGTERM them all, then wait for each; kill one that does not stop in time."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def write_endpoints(workdir: Path, action_port: int) -> Path:

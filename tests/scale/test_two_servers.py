@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -34,7 +33,8 @@ from portal.cli import main as portal_admin
 from portal.db import session_scope
 from portal.tickets import tickets_for_conversation
 from tests.actions.conftest import ALWAYS_OPEN, NEVER_OPEN, write_district
-from tests.e2e.servers import PROJECT_ROOT, VENV_BIN, free_port, http_json, latest_model, wait_until_up
+from tests.e2e.servers import (PROJECT_ROOT, VENV_BIN, free_port, http_json, latest_model, stop_processes,
+                               wait_until_up)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -198,14 +198,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield running
     finally:
         if running is not None:
-            for process in running.processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
-            for process in running.processes:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop_processes(running.processes, timeout=30)
             client = redis.StrictRedis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=3)
             for key in client.scan_iter(f"{running.lock_prefix}:*"):
                 client.delete(key)
