@@ -47,6 +47,8 @@ def topic_answer(topic: Optional[str], school: Optional[School]) -> list[EventTy
         return outcome("no_key_email", ticket_kind="key_not_received")
     if topic == "handoff":
         return outcome("open_handoff", ticket_kind="handoff")
+    if topic == "kb_ticket":
+        return outcome("open_kb_ticket")
     return outcome("what_next")
 
 

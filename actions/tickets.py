@@ -26,6 +26,14 @@ SUMMARIES = {
 }
 
 
+def ticket_summary(kind: str, details: Optional[dict[str, Any]]) -> str:
+    """The staff-facing summary; a request offered after a knowledge answer names its topic."""
+    topic = (details or {}).get("topic")
+    if topic:
+        return f"Parent asked about {topic} (portal knowledge base); only staff can change this."
+    return SUMMARIES.get(kind, SUMMARIES["other"])
+
+
 def ticket_school_values(school: Optional[School]) -> dict[str, Any]:
     """What the parent is told about the school a ticket went to (the district office when none)."""
     if school is None:
@@ -50,7 +58,7 @@ async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
             conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel() or "unknown",
             verified=guardian_id is not None,
-            summary=SUMMARIES.get(kind, SUMMARIES["other"]),
+            summary=ticket_summary(kind, details),
             transcript=build_transcript(tracker),
             guardian_id=guardian_id,
             details=details or {},

@@ -14,33 +14,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.grade_level import WORD as _WORD, fk_grade  # noqa: E402
 from bench.report import replace_section  # noqa: E402
 from tests.test_domain import DOMAIN, render  # noqa: E402  (the same rendering the length test uses)
 
 SECTION = "## Readability of replies"
-
-_WORD = re.compile(r"[A-Za-z']+")
-_URL = re.compile(r"https?://\S+")
-
-
-def syllables(word: str) -> int:
-    """A common heuristic: vowel groups, minus a silent final e, at least one."""
-    word = word.lower().strip("'")
-    groups = re.findall(r"[aeiouy]+", word)
-    count = len(groups) - (1 if word.endswith("e") and len(groups) > 1 and not word.endswith("le") else 0)
-    return max(1, count)
-
-
-def fk_grade(text: str) -> float:
-    """Flesch-Kincaid grade level of `text` (URLs, phone numbers and codes left out)."""
-    text = _URL.sub("", text)
-    sentences = max(1, len(re.findall(r"[.!?](\s|$)", text)))
-    words = _WORD.findall(text)
-    if not words:
-        return 0.0
-    syllable_count = sum(syllables(w) for w in words)
-    return 0.39 * len(words) / sentences + 11.8 * syllable_count / len(words) - 15.59
-
 
 def measure() -> list[tuple[str, float, int]]:
     rows = []

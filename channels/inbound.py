@@ -6,7 +6,8 @@
   shorter (`channel_sentence("too_long")`).
 - A message starting with "/" is Rasa's way of sending an intent directly (button payloads). Parents may
   send what the buttons send: a known intent on its own, exactly one of the domain's button payloads, or one
-  of the school question's buttons (`/inform{"school":"<a school id of district.yml>"}`).
+  of the school question's buttons (`/inform{"school":"<a school id of district.yml>"}`) or of the knowledge
+  topics' buttons (`/faq{"kb_topic":"<a topic of knowledge.yml>"}`).
   Intents that only the help desk triggers (`EXTERNAL_*`) and payloads carrying other entities (which
   would set slots directly) are refused: an EXTERNAL_* payload becomes an empty message (the assistant's
   "didn't get that"), anything else loses its leading "/" and is read as text.
@@ -20,6 +21,7 @@ import re
 from typing import Any, Mapping, Optional
 
 from portal.district import load_district
+from portal.knowledge import knowledge_topic_payload, load_knowledge
 
 MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
@@ -67,6 +69,14 @@ def _school_payloads() -> set[str]:
         return set()
 
 
+def _knowledge_payloads() -> set[str]:
+    """The knowledge topics' buttons (`/faq{"kb_topic":"<topic>"}`, made by actions/clarify.py)."""
+    try:
+        return {knowledge_topic_payload(topic) for topic in load_knowledge().topics}
+    except Exception:  # noqa: BLE001 - an unreadable knowledge file: no topic buttons, the text is read as text
+        return set()
+
+
 def guard_payload(text: str, domain: Any = None) -> str:
     """`text` itself, unless it is an intent payload a parent may not send (see the module docstring)."""
     match = _PAYLOAD.match(text)
@@ -79,7 +89,7 @@ def guard_payload(text: str, domain: Any = None) -> str:
     if text.startswith("/") and not text.startswith("//"):
         if not rest and intent and (domain is None or intent in intents):
             return text
-        if rest and text.strip() in _school_payloads():
+        if rest and text.strip() in _school_payloads() | _knowledge_payloads():
             return text.strip()
         if rest and domain is not None and text.strip() in _button_payloads(domain):
             return text.strip()
