@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import logging
-import re
-from datetime import date
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -13,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.school_form import validate_school_value
 from actions.store import StoreUnavailable, run_in_store
+from portal.facts import Facts, answered_name, find_contact, first_names, stated_facts, stated_name
 from portal.identity import parse_birth_date, verify_guardian
 from portal.verification_limits import SENDER_KEY_MAX, is_blocked, record_failure, sms_sender_key
 
@@ -20,11 +19,8 @@ logger = logging.getLogger(__name__)
 
 MAX_VERIFY_ATTEMPTS = 3
 IDENTITY_SLOTS = ("contact", "child_first_name", "child_birth_date")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-_NAME_FILLER = {"his", "her", "their", "name", "names", "is", "are", "its", "it's", "my", "son", "daughter",
-                "kid", "child", "the", "first", "and", "called", "i", "think", "oldest", "youngest", "one", "she",
-                "he", "it", "s", "missing", "can't", "cant", "see", "not", "only"}
-_NAME_WORD = re.compile(r"[^\W\d_][^\W\d_'\-]*")
+OFFER = "utter_offer_lookup"  # the question that starts an identity check (data/rules/records_and_tickets.yml)
+FORM = "lookup_form"
 SMS_CHANNEL = "sms"  # channels.sms.CHANNEL_NAME (not imported: the action server needs no channel code)
 CLIENT_KEY_PREFIX = "client:"
 
@@ -77,20 +73,97 @@ def attempts_used(tracker: Tracker) -> int:
 
 
 def looks_like_contact(value: str) -> bool:
-    """An email address or a phone number with area code."""
-    text = value.strip()
-    return bool(_EMAIL.match(text)) or 10 <= sum(ch.isdigit() for ch in text) <= 15
-
-
-def first_names(value: Any) -> list[str]:
-    """First names in a short answer such as 'his name is Noah' or 'Emma and Noah'."""
-    words = _NAME_WORD.findall(str(value or ""))
-    return [w for w in words if w.lower() not in _NAME_FILLER][:5]
+    """An email address or a phone number with area code (also inside a sentence)."""
+    return find_contact(value) is not None
 
 
 def feedback(kind: Optional[str], **slots: Any) -> dict[str, Any]:
     """Slot updates plus the reason the next question is asked again (None when all is well)."""
     return {**slots, "lookup_feedback": kind}
+
+
+def _last_index(events: list[dict[str, Any]], matches: Callable[[dict[str, Any]], bool]) -> Optional[int]:
+    return next((i for i in range(len(events) - 1, -1, -1) if matches(events[i])), None)
+
+
+def _check_start(tracker: Tracker) -> tuple[int, Optional[int]]:
+    """Where this identity check starts in the events (the parent's message that the offer answered, else the one
+    that started the form, else the latest message) and where the form was started (None if not in the events)."""
+    events = tracker.events
+    activation = _last_index(events, lambda e: e.get("event") == "active_loop" and e.get("name") == FORM)
+    offer = _last_index(events[:activation], lambda e: e.get("event") == "action" and e.get("name") == OFFER)
+    anchor = next((i for i in (offer, activation) if i is not None), len(events))
+    start = _last_index(events[:anchor], lambda e: e.get("event") == "user")
+    return (anchor if start is None else start), activation
+
+
+def check_messages(tracker: Tracker, since_failure: bool = True) -> list[tuple[str, bool]]:
+    """The parent's messages in this identity check, oldest first, each with whether it came before the form
+    started; with `since_failure`, only those after the last failed attempt (a failure clears every fact)."""
+    events = tracker.events
+    start, activation = _check_start(tracker)
+    if since_failure:
+        failure = _last_index(events, lambda e: e.get("event") == "slot" and e.get("name") == "verify_attempts")
+        start = max(start, -1 if failure is None else failure + 1)
+    return [(str(e.get("text") or ""), activation is not None and i < activation)
+            for i, e in enumerate(events) if i >= start and e.get("event") == "user"]
+
+
+def _slot_values(facts: Facts, with_name: bool = True) -> dict[str, Any]:
+    values = {"contact": facts.contact, "child_first_name": facts.child_name if with_name else None,
+              "child_birth_date": facts.birth_date.isoformat() if facts.birth_date else None}
+    return {slot: value for slot, value in values.items() if value is not None}
+
+
+def _failed_attempt_facts(tracker: Tracker) -> dict[str, Any]:
+    """The facts of the attempt that failed just before the latest message (recorded before the failure cleared
+    them: ValidateLookupForm.run)."""
+    events = tracker.events
+    start, _activation = _check_start(tracker)
+    latest = _last_index(events, lambda e: e.get("event") == "user") or 0
+    values: dict[str, Any] = {}
+    if number := sms_number(tracker):
+        values["contact"] = number
+    for event in events[start:latest]:
+        if event.get("event") == "slot" and event.get("name") in IDENTITY_SLOTS and event.get("value") is not None:
+            values[event["name"]] = event["value"]
+    return values
+
+
+def identity_facts(tracker: Tracker) -> dict[str, Any]:
+    """Identity slot values that the parent's messages in this check give, beyond the answer to the open question.
+
+    A correction in the latest message ("sorry, I meant 9/3": the year is that of the date given before) replaces
+    an answer; right after a failed attempt the other facts of that attempt come back with it, so the attempt is
+    made again with one fact corrected (and counted like any other). Otherwise a fact clearly given in a message
+    since the check was offered (and after the last failure) fills a slot that is still empty; when the topic is
+    missing children, a name given before the form started is the missing child's, not one to verify with.
+    """
+    messages = check_messages(tracker, since_failure=False)
+    earlier_dates = [stated_facts(text).birth_date for text, _before_form in messages[:-1]]
+    year = next((born.year for born in reversed(earlier_dates) if born), None)
+    latest = stated_facts((tracker.latest_message or {}).get("text"), year)
+    found: dict[str, Any] = {}
+    if latest.corrects and latest.any():
+        if tracker.get_slot("lookup_feedback") == "verify_failed":
+            found.update(_failed_attempt_facts(tracker))
+        found.update(_slot_values(latest))
+    missing_topic = tracker.get_slot("topic") == "missing_students"
+    for text, before_form in reversed(check_messages(tracker)):
+        for slot, value in _slot_values(stated_facts(text), with_name=not (missing_topic and before_form)).items():
+            if tracker.get_slot(slot) is None:
+                found.setdefault(slot, value)
+    return found
+
+
+def _missing_child_given(tracker: Tracker) -> dict[str, Any]:
+    """The missing child's name when the parent gave it clearly before the form started ("I can't see my son,
+    his name is Noah"), so that it is not asked again once the parent is verified."""
+    if tracker.get_slot("topic") != "missing_students" or tracker.get_slot("missing_child_name"):
+        return {}
+    names = (stated_name(text) for text, before_form in check_messages(tracker, since_failure=False) if before_form)
+    name = next((name for name in names if name), None)
+    return {"missing_child_name": name} if name else {}
 
 
 class ValidateLookupForm(FormValidationAction):
@@ -109,7 +182,13 @@ class ValidateLookupForm(FormValidationAction):
                        *(SlotSet(slot, None) for slot in IDENTITY_SLOTS), SlotSet("lookup_feedback", None)]
             tracker.add_slots(used_up)
             return used_up + await super().run(dispatcher, tracker, domain)
-        return await super().run(dispatcher, tracker, domain)
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        attempt = {**{slot: tracker.get_slot(slot) for slot in IDENTITY_SLOTS}, **identity_facts(tracker)}
+        events = await super().run(dispatcher, tracker, domain)
+        if SlotSet("lookup_feedback", "verify_failed") in events:
+            # A failure clears the facts; the attempt is recorded first, so that a correction can make it again.
+            return [SlotSet(slot, value) for slot, value in attempt.items() if slot in required and value] + events
+        return events
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> list[str]:
@@ -127,37 +206,61 @@ class ValidateLookupForm(FormValidationAction):
                         domain: DomainDict) -> dict[str, Any]:
         return validate_school_value(value, tracker)
 
-    def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                         domain: DomainDict) -> dict[str, Any]:
-        if isinstance(value, str) and looks_like_contact(value):
-            return feedback(None, contact=value.strip())
-        return feedback("bad_contact", contact=None)
+    def extract_contact(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                        domain: DomainDict) -> dict[str, Any]:
+        return _only("contact", identity_facts(tracker))
 
-    def validate_child_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> dict[str, Any]:
-        names = first_names(value)
-        if len(names) == 1 and len(names[0]) <= 40:
-            return feedback(None, child_first_name=names[0])
-        return feedback("bad_child_name", child_first_name=None)
+    def extract_child_first_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        return _only("child_first_name", identity_facts(tracker))
+
+    def extract_child_birth_date(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> dict[str, Any]:
+        return _only("child_birth_date", identity_facts(tracker))
+
+    async def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        contact = find_contact(str(value or ""))
+        if contact:
+            return await self._check_when_complete(tracker, "contact", contact)
+        return _not_answered(value, "contact", "bad_contact")
+
+    async def validate_child_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                        domain: DomainDict) -> dict[str, Any]:
+        name = answered_name(str(value or ""))
+        if name:
+            return await self._check_when_complete(tracker, "child_first_name", name)
+        return _not_answered(value, "child_first_name", "bad_child_name")
 
     async def validate_child_birth_date(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> dict[str, Any]:
         born = parse_birth_date(str(value or ""))
-        if born is None:
-            return feedback("bad_date", child_birth_date=None)
+        if born:
+            return await self._check_when_complete(tracker, "child_birth_date", born.isoformat())
+        return _not_answered(value, "child_birth_date", "bad_date")
+
+    async def _check_when_complete(self, tracker: Tracker, slot: str, value: str) -> dict[str, Any]:
+        """A valid fact; when the three facts are then known, they are checked against the guardian records, once
+        per message: by the last identity fact this message gives (a message may give several)."""
+        update = {slot: value}
+        facts = {**{name: tracker.get_slot(name) for name in IDENTITY_SLOTS}, **update}
+        contact = facts["contact"] or sms_number(tracker)
+        later = [name for name in tracker.slots_to_validate() if name in IDENTITY_SLOTS]
+        if not (contact and facts["child_first_name"] and facts["child_birth_date"]) or later[-1:] not in ([], [slot]):
+            return feedback(None, **update)
         if attempts_used(tracker) >= MAX_VERIFY_ATTEMPTS and not tracker.get_slot("verified_guardian_id"):
             # Used up (in this conversation or by the sender): the facts are not even looked at.
-            return feedback(None, child_birth_date=born.isoformat(), verify_attempts=float(MAX_VERIFY_ATTEMPTS))
+            return feedback(None, **update, verify_attempts=float(MAX_VERIFY_ATTEMPTS))
         try:
-            contact = tracker.get_slot("contact") or sms_number(tracker)
-            guardian_id = await run_in_store(verify_guardian, contact, tracker.get_slot("child_first_name"), born)
+            guardian_id = await run_in_store(verify_guardian, contact, facts["child_first_name"],
+                                             parse_birth_date(facts["child_birth_date"]))
         except StoreUnavailable:
             # Ends the form unverified without counting an attempt; action_after_lookup explains.
-            return feedback(None, child_birth_date=born.isoformat())
+            return feedback(None, **update)
         if guardian_id:
             logger.info("Parent verified")
-            return feedback(None, child_birth_date=born.isoformat(), verified_guardian_id=guardian_id)
-        return self._failed_attempt(tracker, born, await self._record_sender_failure(tracker))
+            return feedback(None, **update, **_missing_child_given(tracker), verified_guardian_id=guardian_id)
+        return self._failed_attempt(tracker, update, await self._record_sender_failure(tracker))
 
     @staticmethod
     async def _record_sender_failure(tracker: Tracker) -> bool:
@@ -171,7 +274,7 @@ class ValidateLookupForm(FormValidationAction):
             return False
 
     @staticmethod
-    def _failed_attempt(tracker: Tracker, born: date, sender_blocked_now: bool = False) -> dict[str, Any]:
+    def _failed_attempt(tracker: Tracker, update: dict[str, Any], sender_blocked_now: bool = False) -> dict[str, Any]:
         """Count a failed attempt; start over, or end the form unverified after the last one (or when the
         sender's failures across conversations are used up)."""
         attempts = attempts_used(tracker) + 1
@@ -179,7 +282,7 @@ class ValidateLookupForm(FormValidationAction):
         if sender_blocked_now:
             attempts = MAX_VERIFY_ATTEMPTS
         if attempts >= MAX_VERIFY_ATTEMPTS:
-            return feedback(None, child_birth_date=born.isoformat(), verify_attempts=float(attempts))
+            return feedback(None, **update, verify_attempts=float(attempts))
         cleared = {slot: None for slot in IDENTITY_SLOTS}
         return feedback("verify_failed", **cleared, verify_attempts=float(attempts))
 
@@ -189,3 +292,13 @@ class ValidateLookupForm(FormValidationAction):
         if names:
             return feedback(None, missing_child_name=" and ".join(names))
         return feedback("bad_child_name", missing_child_name=None)
+
+
+def _only(slot: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The extraction result for one slot: its value when there is one, else nothing."""
+    return {slot: values[slot]} if values.get(slot) is not None else {}
+
+
+def _not_answered(value: Any, slot: str, kind: str) -> dict[str, Any]:
+    """The answer holds no such fact: ask again, saying how to answer unless the message gave other facts."""
+    return feedback(None if stated_facts(str(value or "")).any() else kind, **{slot: None})

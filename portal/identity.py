@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Optional, Union
 
 from sqlalchemy import select
@@ -18,24 +18,6 @@ from portal.models import GUARDIAN_ROLES, Person
 from portal.normalise import PHONE_DIGITS, normalise_email, normalise_name, phone_key
 
 log = logging.getLogger(__name__)
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})$")
-_MONTH_FIRST = re.compile(r"^([a-z]+) (\d{1,2}) (\d{4})$")
-_DAY_FIRST = re.compile(r"^(\d{1,2}) ([a-z]+) (\d{4})$")
-_EARLIEST_YEAR = 1900
 
 
 def verify_guardian(
@@ -90,56 +72,19 @@ def _first_name_forms(first_name: str, family_name: str) -> set[str]:
     return {normalise_name(first_name), normalise_name(f"{first_name} {family_name}")}
 
 
-def parse_birth_date(text: Optional[str]) -> Optional[date]:
-    """A birth date from what a parent types; None when unreadable, impossible or in the future.
+def parse_birth_date(text: Union[date, str, None]) -> Optional[date]:
+    """A birth date from what a parent types; None when unreadable, impossible, before 1900 or in the future.
 
     Accepts 4/12/2016, 04-12-2016, 4.12.16 (month first, as in the US; day first only when the first
-    number cannot be a month), 2016-04-12, April 12 2016, Apr 12, 2016, April 12th, 2016, 12 April 2016.
+    number cannot be a month), 2016-04-12, April 12 2016, Apr 12, 2016, April 12th, 2016, 12 April 2016,
+    12 de abril de 2016, also inside a sentence ("she was born on 4/12/2016"); the year must be stated.
     """
     if isinstance(text, date):
         return text
-    cleaned = _clean_date_text(text or "")
-    parts = _date_parts(cleaned)
-    if parts is None:
-        return None
-    year, month, day = parts
-    try:
-        result = date(year, month, day)
-    except ValueError:
-        return None
-    return result if _EARLIEST_YEAR <= result.year and result <= date.today() else None
+    # Imported here: the channels import this module for the mask helpers and need no date parser.
+    from portal.facts import find_birth_date
 
-
-def _clean_date_text(text: str) -> str:
-    cleaned = text.strip().lower()
-    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", cleaned)
-    cleaned = re.sub(r"\bof\b", " ", cleaned)
-    cleaned = re.sub(r"(?<=[a-z])\.", " ", cleaned)
-    cleaned = re.sub(r"[,]", " ", cleaned)
-    return " ".join(cleaned.split())
-
-
-def _date_parts(cleaned: str) -> Optional[tuple[int, int, int]]:
-    if match := _ISO.match(cleaned):
-        return int(match[1]), int(match[2]), int(match[3])
-    if match := _NUMERIC.match(cleaned):
-        first, second, year = int(match[1]), int(match[2]), _full_year(match[3])
-        month, day = (second, first) if first > 12 >= second else (first, second)
-        return year, month, day
-    if (match := _MONTH_FIRST.match(cleaned)) and match[1] in _MONTHS:
-        return int(match[3]), _MONTHS[match[1]], int(match[2])
-    if (match := _DAY_FIRST.match(cleaned)) and match[2] in _MONTHS:
-        return int(match[3]), _MONTHS[match[2]], int(match[1])
-    return None
-
-
-def _full_year(text: str) -> int:
-    """Two-digit years: the most recent year ending in those digits that is not in the future."""
-    if len(text) == 4:
-        return int(text)
-    this_year = datetime.now().year
-    year = this_year - this_year % 100 + int(text)
-    return year if year <= this_year else year - 100
+    return find_birth_date(text)
 
 
 def mask_username(username: Optional[str]) -> str:

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 from bench.conversations import check_outcome
 from bench.personas import PATHS, Expected, Path
+from portal.facts import stated_facts
 
 
 def ticket(kind: str, school: str, number: int = 7) -> SimpleNamespace:
@@ -33,7 +34,20 @@ def test_ticket_expected_must_match_kind_school_and_be_named_in_the_reply():
     assert not check_outcome(expected, "I opened request #7", two)[0]
 
 
-def test_every_persona_has_four_phrasings():
+def test_every_persona_has_five_phrasings():
     personas = {p.persona for p in PATHS}
     assert len(personas) == 8
-    assert all(sum(p.persona == name for p in PATHS) == 4 for name in personas)
+    assert all(sorted(p.variant for p in PATHS if p.persona == name) == [1, 2, 3, 4, 5] for name in personas)
+
+
+def test_the_fifth_phrasing_states_every_identity_fact_in_a_sentence():
+    """Each identity answer is a sentence the parser reads as a stated fact; Ben states all three in one."""
+    sentences = [p for p in PATHS if p.variant == 5 and not p.persona.startswith("1 ")]  # Ana needs no check
+    assert len(sentences) == 7
+    for path in sentences:
+        facts = [stated_facts(message) for message in path.messages]
+        assert all(any(getattr(f, fact) for f in facts) for fact in ("contact", "child_name", "birth_date")), path
+        assert all(len(message.split()) >= 3 for message in path.messages if stated_facts(message).any()), path
+    ben = next(p for p in sentences if p.persona.startswith("2 "))
+    assert any(stated_facts(message).contact and stated_facts(message).child_name and stated_facts(message).birth_date
+               for message in ben.messages)

@@ -158,9 +158,20 @@ def test_parse_birth_date_two_digit_years():
     assert parse_birth_date("6/30/99") == date(1999, 6, 30)
 
 
+@pytest.mark.parametrize("text", ["he was born on 4/12/2016", "Mateo was born April 12th, 2016.",
+                                  "12 de abril de 2016", "abril 12 2016", "born 2016-04-12"])
+def test_parse_birth_date_reads_a_date_inside_a_sentence(text):
+    assert parse_birth_date(text) == MATEO_BORN
+
+
+def test_parse_birth_date_two_digit_years_are_never_in_the_future():
+    this_year = date.today().year
+    assert parse_birth_date(f"1/1/{(this_year + 1) % 100:02d}") == date(this_year + 1 - 100, 1, 1)
+
+
 @pytest.mark.parametrize(
     "text",
-    ["", None, "soon", "Apr 12", "13/13/2016", "2/30/2016", "2016-13-01", "Smarch 3 2016", "12 2016",
+    ["", None, "soon", "Apr 12", "he was born on April 12", "4/12", "now", "today", "13/13/2016", "2/30/2016", "2016-13-01", "Smarch 3 2016", "12 2016",
      "1/1/1850", (date.today() + timedelta(days=2)).isoformat()],
 )
 def test_parse_birth_date_rejects(text):
