@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Conversation-level success: every demo persona's path, four phrasings each, over REST.
+"""Conversation-level success: every demo persona's path, five phrasings each, over REST.
 
     .venv/bin/python bench/conversations.py            # print, and rewrite "## Conversations" in docs/BENCHMARKS.md
     .venv/bin/python bench/conversations.py --no-docs  # print only
@@ -7,7 +7,9 @@
 Starts the action server and the Rasa server (newest model in models/) against a freshly seeded SQLite
 store, runs each path of bench/personas.py in a new conversation, and counts it a success when the last
 reply holds the expected phrase and the store holds exactly the expected ticket (kind and school) for
-that conversation, or no ticket when none is expected. Every message must get a non-empty reply.
+that conversation, or no ticket when none is expected. Every message must get a non-empty reply, and no
+identity question may be asked again right after the parent answered it (the "those details don't match"
+question after a failed check is the one expected repeat).
 """
 from __future__ import annotations
 
@@ -36,6 +38,29 @@ class Run:
     why: str
     seconds: float
     last_reply: str
+    asked_again: int = 0
+
+
+IDENTITY_QUESTIONS = ("contact", "child_first_name", "child_birth_date", "missing_child_name")
+
+
+def question_texts() -> dict[str, str]:
+    """Each identity question's texts (every variation but the one after a failed check) -> the slot it asks."""
+    import yaml
+
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    texts = {}
+    for slot in IDENTITY_QUESTIONS:
+        for variation in responses[f"utter_ask_{slot}"]:
+            conditions = variation.get("condition") or []
+            if not any(c.get("value") == "verify_failed" for c in conditions):
+                texts[variation["text"]] = slot
+    return texts
+
+
+def questions_in(replies: list[str], texts: dict[str, str]) -> set[str]:
+    """The identity questions (slots) these replies ask."""
+    return {slot for reply in replies for text, slot in texts.items() if text in reply}
 
 
 def start_stack(workdir: Path):
@@ -93,6 +118,7 @@ def run_path(servers, path: ScriptedPath) -> Run:
     sender = f"bench-{secrets.token_hex(6)}"
     started = time.perf_counter()
     last_reply = ""
+    texts, asked_before, asked_again = question_texts(), set(), 0
     for message in path.messages:
         try:
             replies = servers.texts(sender, message)
@@ -101,10 +127,15 @@ def run_path(servers, path: ScriptedPath) -> Run:
         if not any(text.strip() for text in replies):
             return Run(path, False, f"no reply to {message!r}", time.perf_counter() - started, "")
         last_reply = " ".join(replies)
+        asked_now = questions_in(replies, texts)
+        asked_again += len(asked_now & asked_before)
+        asked_before = asked_now
     with session_scope(servers.database_url) as session:
         tickets = tickets_for_conversation(session, sender)
         ok, why = check_outcome(path, last_reply, tickets)
-    return Run(path, ok, why, time.perf_counter() - started, last_reply)
+    if ok and asked_again:
+        ok, why = False, f"an identity question asked again right after its answer ({asked_again}x)"
+    return Run(path, ok, why, time.perf_counter() - started, last_reply, asked_again)
 
 
 def table(runs: list[Run]) -> str:
@@ -124,11 +155,12 @@ def docs_body(runs: list[Run], model: Path, seconds: float) -> str:
         SECTION,
         "",
         "Every demo persona's path (portal/demo/PERSONAS.md) as a scripted multi-turn conversation over the REST",
-        "channel against the real Rasa and action servers and a freshly seeded store, in four phrasings each",
+        "channel against the real Rasa and action servers and a freshly seeded store, in five phrasings each",
         "(opening question, how the school is typed, email or phone, date format; the fourth in texting style,",
-        "with typos and a question in the middle: `bench/personas.py`). Success means the last reply holds the",
-        "expected answer and the store holds exactly the expected ticket (kind and",
-        "school) for that conversation, or none.",
+        "with typos and a question in the middle; the fifth answering every question in a full sentence, one",
+        "persona giving three facts in one message: `bench/personas.py`). Success means the last reply holds the",
+        "expected answer, the store holds exactly the expected ticket (kind and school) for that conversation, or",
+        "none, and no identity question was asked again right after the parent answered it.",
         "",
         f"Command: `.venv/bin/python bench/conversations.py` · model `{model.name}` · "
         f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {machine()}.",

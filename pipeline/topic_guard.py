@@ -5,6 +5,10 @@ threshold for every intent. A wrong guess costs more for some intents than for o
 start a flow that asks for the parent's identity or opens a ticket, so they need a surer guess (a higher
 confidence and a wider margin over the runner-up). The dialogue then asks which of the likely topics the
 parent means (`actions/clarify.py`); the ranking stays in the message for that.
+
+The knowledge-base intent `faq` is broad: DIETClassifier gives it to almost any "how do I ...?" question, also
+ones that are not about the portal at all ("how do I cook rice"). The ResponseSelector, which names the topic,
+is unsure then, so a `faq` prediction whose topic is below `faq_topic_threshold` falls back too.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from rasa.shared.nlu.training_data.message import Message
 GUARDED_INTENTS_KEY = "guarded_intents"
 GUARDED_THRESHOLD_KEY = "guarded_threshold"
 GUARDED_AMBIGUITY_KEY = "guarded_ambiguity_threshold"
+FAQ_TOPIC_THRESHOLD_KEY = "faq_topic_threshold"
+RETRIEVAL_INTENT = "faq"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -31,10 +37,18 @@ class TopicGuard(FallbackClassifier):
             GUARDED_INTENTS_KEY: [],
             GUARDED_THRESHOLD_KEY: 0.7,
             GUARDED_AMBIGUITY_KEY: 0.2,
+            FAQ_TOPIC_THRESHOLD_KEY: 0.0,
         }
 
     def _should_fallback(self, message: Message) -> bool:
-        return super()._should_fallback(message) or self._guarded_guess_unsure(message)
+        return (super()._should_fallback(message) or self._guarded_guess_unsure(message)
+                or self._knowledge_topic_unsure(message))
+
+    def _knowledge_topic_unsure(self, message: Message) -> bool:
+        """A knowledge question whose topic the ResponseSelector is not sure of."""
+        if (message.data.get(INTENT) or {}).get(INTENT_NAME_KEY) != RETRIEVAL_INTENT:
+            return False
+        return knowledge_topic_confidence(message.data) < self.component_config[FAQ_TOPIC_THRESHOLD_KEY]
 
     def _guarded_guess_unsure(self, message: Message) -> bool:
         """A guarded intent predicted below its confidence, or too close to the runner-up."""
@@ -45,6 +59,12 @@ class TopicGuard(FallbackClassifier):
                                     message.data.get(INTENT_RANKING_KEY) or [],
                                     self.component_config[GUARDED_THRESHOLD_KEY],
                                     self.component_config[GUARDED_AMBIGUITY_KEY])
+
+
+def knowledge_topic_confidence(data: dict[str, Any]) -> float:
+    """The ResponseSelector's confidence in the knowledge topic it picked (0 when it picked none)."""
+    selector = (data.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
+    return float((selector.get("response") or {}).get(PREDICTED_CONFIDENCE_KEY) or 0.0)
 
 
 def guarded_guess_unsure(confidence: float, ranking: list[dict[str, Any]], threshold: float,

@@ -39,6 +39,8 @@ _STATED_NAME = [
     re.compile(rf"\b(?:se\s+llama|su\s+nombre\s+es)\s+{_NAME}", re.IGNORECASE),
 ]
 _MY_CHILD_IS = re.compile(rf"\b[Mm]y\s+{_CHILD}\s+is\s+(?=[A-ZÀ-Þ]){_NAME}")
+# "my daughter Emma was born ...", "my oldest son Jayden": the name right after, with a capital.
+_MY_CHILD_NAME = re.compile(rf"\b[Mm]y\s+(?:[a-z]+\s+)?{_CHILD}\s+(?=[A-ZÀ-Þ]){_NAME}")
 _PARENTS_OWN_NAME = re.compile(r"\bmy\s+name\s+is\b|\bme\s+llamo\b", re.IGNORECASE)
 _CORRECTED_NAME = re.compile(rf"\b(?:meant|mean|should\s+be|it'?s|it\s+is)\s+{_NAME}\W*$", re.IGNORECASE)
 _CORRECTION = re.compile(r"^\W*(?:sorry|oops|whoops|actually|correction|wait|no|nope)\b"
@@ -216,9 +218,10 @@ def _tidy_dates(text: str) -> str:
 
 def stated_name(text: Optional[str]) -> Optional[str]:
     """A child's first name clearly given: "her name is Mia", "my daughter's name is Mia", "my son is named
-    Jayden", "my son is Jayden", "se llama Sofía". Never the parent's own ("my name is Ana")."""
+    Jayden", "my son is Jayden", "my daughter Emma was born ...", "se llama Sofía". Never the parent's own
+    ("my name is Ana")."""
     cleaned = _tidy_quotes(text or "")
-    for pattern in [*_STATED_NAME, _MY_CHILD_IS]:
+    for pattern in [*_STATED_NAME, _MY_CHILD_IS, _MY_CHILD_NAME]:
         for match in pattern.finditer(cleaned):
             if name := _one_name(match[1]):
                 return name

@@ -209,3 +209,25 @@ def test_asking_why_in_the_middle_of_the_identity_check(servers, sender):
     assert "What email or mobile number" in text  # the same question again, the school is kept
     text, _ = ask(servers, sender, "frank.miller@example.com", "Zoe", "3/9/2014")
     assert "no security email" in text
+
+
+def test_facts_in_whole_sentences_fill_every_question_once(servers, sender):
+    text, _ = ask(servers, sender, "I can't see my son Noah in the portal")
+    assert "check it's really you" in text
+    text, _ = ask(servers, sender, "yes", "cvhs")
+    assert "email or mobile number" in text
+    text, _ = ask(servers, sender, "sure, my email is chloe.nguyen@example.com and my daughter Emma was born "
+                                   "January 20, 2009")
+    assert "second copy of your name" in text  # verified, and Noah was not asked for again
+    [ticket] = tickets(servers, sender)
+    assert ticket.kind == "household_fix"
+
+
+def test_a_correction_replaces_the_last_answer(servers, sender):
+    ask(servers, sender, "forgot my password", "yes", "cvhs")
+    ask(servers, sender, "you can reach me at (555) 010-2005")
+    ask(servers, sender, "his name is Ivan")
+    text, _ = ask(servers, sender, "he was born 7/22/2011")
+    assert "don't match" in text
+    text, _ = ask(servers, sender, "sorry, I meant 7/22/2010")
+    assert "security email" in text  # Elena is verified with the corrected date; nothing else asked again

@@ -119,7 +119,11 @@ def test_no_email():
     ("my son is Jayden", "Jayden"),
     ("my son is missing from my account", None),
     ("my name is Ana", None),                 # the parent's own name
-    ("my son Jayden", None),                  # only an answer, not clearly given
+    ("my son Jayden", "Jayden"),              # the name right after, with a capital
+    ("my daughter Emma was born January 20, 2009", "Emma"),
+    ("my youngest daughter Zoë is missing", "Zoë"),
+    ("my son jayden", None),                  # no capital: could be any word; only taken as an answer
+    ("my son has a new phone", None),
     ("mi hija se llama Sofía", "Sofía"),
     ("my email is ana@example.com and her name is Sofia", "Sofia"),
 ])
@@ -162,7 +166,7 @@ def test_corrections(text, corrects):
     ("oops I meant 9/3/2012", Facts(birth_date=date(2012, 9, 3), corrects=True)),
     ("oops I meant Lily", Facts(child_name="Lily", corrects=True)),
     ("Lily", Facts()),                                      # a bare name is an answer, not a fact given in passing
-    ("my son Jayden was born in 2013", Facts()),
+    ("my son Jayden was born in 2013", Facts(child_name="Jayden")),  # a year alone is no birth date
     ("it says my activation key has already been used", Facts()),
 ])
 def test_facts_of_one_message(text, facts):
