@@ -23,11 +23,23 @@ SECTION = "## Readability of replies"
 def measure() -> list[tuple[str, float, int]]:
     rows = []
     for name, variations in DOMAIN["responses"].items():
+        if name.startswith("utter_faq/"):
+            continue  # pointers to knowledge.yml, measured below
         for variation in variations:
             text = render(variation["text"])
             if len(_WORD.findall(text)) >= 5:  # labels and one-word answers have no meaningful grade
                 rows.append((name, fk_grade(text), len(text)))
-    return rows
+    return rows + knowledge_rows()
+
+
+def knowledge_rows() -> list[tuple[str, float, int]]:
+    """Every answer of knowledge.yml (the district's and each school's), filled with the longest real values."""
+    from tests.portal.test_knowledge import all_answers, filled_answers
+
+    names = [f"knowledge.yml:{school or 'district'}:{answer.topic}" for school, answer in all_answers()]
+    texts = filled_answers()  # two fillings per answer (school, district): keep the longer
+    return [(name, fk_grade(max(pair, key=len)), len(max(pair, key=len)))
+            for name, pair in zip(names, zip(texts[0::2], texts[1::2]))]
 
 
 def docs_body(rows: list[tuple[str, float, int]]) -> str:
@@ -36,8 +48,9 @@ def docs_body(rows: list[tuple[str, float, int]]) -> str:
     return "\n".join([
         SECTION,
         "",
-        "`.venv/bin/python bench/readability.py` fills every response in `domain.yml` with the sample district's",
-        "real values and scores it (Flesch-Kincaid grade; URLs, phone numbers and codes left out):",
+        "`.venv/bin/python bench/readability.py` fills every response in `domain.yml` and every answer in",
+        "`knowledge.yml` with the sample district's real values and scores it (Flesch-Kincaid grade; URLs, phone",
+        "numbers and codes left out):",
         "",
         "| measure | value | target |",
         "| --- | --- | --- |",
