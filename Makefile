@@ -24,9 +24,16 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml s
 
 setup: $(STAMP)
 
-# Trains only when the data, domain or config changed (Rasa's own fingerprint check).
+# Trains only when the data, domain, config, our components or the Rasa pin changed (scripts/model_fingerprint.py;
+# Rasa alone would write a new 27 MB model every time), then keeps only the newest model in models/.
+FINGERPRINT := $(PY) scripts/model_fingerprint.py
 train: setup
-	$(RASA) train --quiet
+	@$(FINGERPRINT) check && exit 0; \
+	$(FINGERPRINT) snapshot models/.fingerprint-pending.json && \
+	$(RASA) train --quiet && \
+	$(FINGERPRINT) record --from models/.fingerprint-pending.json && \
+	rm -f models/.fingerprint-pending.json && \
+	$(FINGERPRINT) prune --keep 1
 
 db: setup
 	$(BIN)/portal-admin seed-demo --if-empty
