@@ -1,11 +1,10 @@
-# syntax=docker/dockerfile:1
 # The parent-portal assistant as one image: the Rasa server (the default command), the action server, the
 # help desk and the migrations all run from it (deploy/compose.yml, deploy/helm/, deploy/k8s/; docs/deploy.md).
 #   docker build -t parent-portal/assistant:1.0.0 .
 # The model is trained inside the build from data/, domain.yml and config.yml, so the image always carries
 # the model of the code it ships. Rasa's image: Python 3.10 in /opt/venv (on PATH), ENTRYPOINT ["rasa"].
 
-# ---- base: Rasa, our pinned packages, the project ---------------------------------------------------------
+# ---- base: Rasa and our pinned packages ---------------------------------------------------------------------
 FROM rasa/rasa:3.6.21 AS base
 USER root
 WORKDIR /app
@@ -22,6 +21,17 @@ ENV PYTHONPATH=/app \
 COPY requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt -c constraints.txt
 
+# ---- train: the model, from only what training reads (not kept in the final image) ------------------------
+# A change to the actions, the help desk, district.yml or knowledge.yml reuses this stage's cache: no retraining.
+FROM base AS train
+COPY config.yml domain.yml ./
+COPY pipeline/ pipeline/
+COPY policies/ policies/
+COPY data/ data/
+RUN rasa train --out /app/models --fixed-model-name parent-portal
+
+# ---- runtime: the project, the model, a user without privileges -------------------------------------------
+FROM base AS runtime
 # What the servers read at run time: configuration, our packages, the web chat files, the health check.
 COPY pyproject.toml domain.yml config.yml endpoints.yml credentials.yml district.yml knowledge.yml ./
 COPY actions/ actions/
@@ -32,16 +42,9 @@ COPY policies/ policies/
 COPY portal/ portal/
 COPY webchat/ webchat/
 COPY scripts/healthcheck.py scripts/healthcheck.py
-# Editable, as `make setup` does: the code finds district.yml, knowledge.yml and webchat/ beside it in /app.
+# Editable, as `make setup` does: the code finds district.yml, knowledge.yml and webchat/ beside it in /app;
+# portal-admin and helpdesk land on PATH.
 RUN pip install --no-deps -e .
-
-# ---- train: the model, from the training data (not kept in the final image) -------------------------------
-FROM base AS train
-COPY data/ data/
-RUN rasa train --out /app/models --fixed-model-name parent-portal
-
-# ---- runtime: the project, the model, a user without privileges -------------------------------------------
-FROM base AS runtime
 COPY --from=train /app/models/ /app/models/
 # uid 1001 in group 0, as Rasa's image and charts expect; numeric below so Kubernetes can check runAsNonRoot.
 # Only var/ (the SQLite fallback when DATABASE_URL is unset) and HOME are writable; the code is not.
@@ -65,7 +68,8 @@ ENV HOME=/home/portal \
 USER 1001
 
 EXPOSE 5005 5055 8000
-# Rasa by default; compose and the charts run `python scripts/healthcheck.py actions|helpdesk` for the others.
+# Rasa by default (HEALTHCHECK_TARGET); compose runs `healthcheck.py actions|helpdesk` for the other two, and
+# Kubernetes has HTTP probes of its own (deploy/helm/, deploy/k8s/).
 # Loading the model takes about a minute on 2 cores, hence the long start period.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=180s --retries=3 \
   CMD ["python", "/app/scripts/healthcheck.py"]
