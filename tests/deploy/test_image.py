@@ -239,6 +239,8 @@ def test_the_final_image_holds_the_model_and_what_the_servers_read(all_stages):
     copied = {normalized(source) for stage in lineage(all_stages, final) for source in context_sources(stage)}
     packages = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     needed = {name.rstrip("*") for name in packages["include"]}
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    needed |= {entry["name"].split(".")[0] for entry in config["pipeline"] + config["policies"] if "." in entry["name"]}
     needed |= {"pyproject.toml", "requirements.txt", "constraints.txt", "endpoints.yml", "credentials.yml",
                "district.yml", "knowledge.yml", "webchat", "scripts/healthcheck.py"}
     assert needed <= copied, f"not in the image: {sorted(needed - copied)}"
