@@ -5,7 +5,9 @@ Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?message}` are resolved here
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -266,6 +268,42 @@ def test_the_app_services_run_the_image_of_this_repository(services):
         build = services[name]["build"]
         context = (COMPOSE.parent / build["context"]).resolve()
         assert context == PROJECT_ROOT and (context / build.get("dockerfile", "Dockerfile")).is_file()
+
+
+def rasa_arguments(words: list[str]):
+    """`rasa ...` words parsed by Rasa's own command line parser (a misspelt flag fails here)."""
+    from rasa.__main__ import create_argument_parser
+
+    return create_argument_parser().parse_args(words)
+
+
+def test_the_commands_are_ones_the_programs_accept(services, resolved):
+    rasa = resolved["services"]["rasa"]
+    assert rasa["entrypoint"] == ["/bin/sh", "-c"]
+    words = shlex.split(rasa["command"][0].replace("$RASA_AUTH_TOKEN", "-token-from-env"))
+    assert words[:2] == ["exec", "rasa"]
+    server = rasa_arguments(words[2:])
+    assert (server.func.__name__, server.enable_api, server.auth_token) == ("run", True, "-token-from-env")
+    assert (PROJECT_ROOT / server.endpoints).is_file() and (PROJECT_ROOT / server.credentials).is_file()
+    actions = rasa_arguments(services["actions"]["command"])
+    assert actions.func.__name__ == "run_actions" and (PROJECT_ROOT / actions.actions).is_dir()
+
+    from helpdesk.__main__ import build_parser as helpdesk_parser
+    from portal.cli import build_parser as admin_parser
+
+    helpdesk = services["helpdesk"]
+    assert helpdesk["entrypoint"] == ["python", "-m", "helpdesk"]
+    assert helpdesk_parser().parse_args(helpdesk["command"]).handler.__name__ == "_serve"
+    assert services["migrate"]["entrypoint"] == ["portal-admin"]
+    assert admin_parser().parse_args(services["migrate"]["command"]).handler.__name__ == "_migrate"
+
+
+def test_the_image_default_command_is_a_rasa_server_without_the_open_api():
+    text = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    default = json.loads(re.findall(r"^CMD (\[.*\])$", text, flags=re.MULTILINE)[-1])
+    server = rasa_arguments(default)
+    assert server.func.__name__ == "run" and not server.enable_api, "an HTTP API without a token"
+    assert (PROJECT_ROOT / server.endpoints).is_file() and server.model == "models"
 
 
 # ---- secrets ----------------------------------------------------------------------------------------------------
