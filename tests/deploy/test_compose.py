@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -323,6 +324,13 @@ def test_the_repository_secret_scanner_finds_nothing():
 
     for path in (COMPOSE, PROJECT_ROOT / "Dockerfile", PROJECT_ROOT / "docs" / "deploy.md"):
         assert scan(path.read_text(encoding="utf-8")) == [], path
+
+
+def test_the_env_file_of_the_docs_is_never_committed():
+    ignored = subprocess.run(["git", "check-ignore", "-q", "deploy/.env"], cwd=PROJECT_ROOT).returncode == 0
+    tracked = subprocess.run(["git", "ls-files", "deploy/.env"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout
+    assert ignored and not tracked, "deploy/.env holds the stack's secrets: git must ignore it"
+    assert "deploy/.env" in (PROJECT_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
 
 
 def test_compose_refuses_to_start_without_each_secret(compose):
