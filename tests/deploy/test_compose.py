@@ -224,7 +224,8 @@ def test_endpoints_resolve_to_the_stack(resolved, monkeypatch):
     assert endpoints.action.combine_parameters() == {"token": "test-action_server_token"}
     tracker = urlsplit(endpoints.tracker_store.url)
     assert (tracker.scheme, tracker.hostname, tracker.path) == ("postgresql", "postgres", "/rasa")
-    assert (endpoints.lock_store.type, endpoints.lock_store.url) == ("channels.lock_store.AtomicRedisLockStore", "redis")
+    lock = (endpoints.lock_store.type, endpoints.lock_store.url)
+    assert lock == ("channels.lock_store.AtomicRedisLockStore", "redis")
     assert endpoints.lock_store.kwargs["password"] == "test-redis_password"
 
 
@@ -242,7 +243,8 @@ def test_shared_settings_agree_between_services(resolved):
     assert envs["actions"]["ACTION_SERVER_TOKEN"] == envs["rasa"]["ACTION_SERVER_TOKEN"]
     assert envs["helpdesk"]["HELPDESK_TOKENS"] and envs["rasa"]["REDIS_PASSWORD"] == envs["redis"]["REDIS_PASSWORD"]
     portal = urlsplit(envs["actions"]["DATABASE_URL"])
-    assert portal.password == envs["postgres"]["POSTGRES_PASSWORD"] and portal.username == envs["postgres"]["POSTGRES_USER"]
+    assert (portal.username, portal.password) == (envs["postgres"]["POSTGRES_USER"],
+                                                  envs["postgres"]["POSTGRES_PASSWORD"])
     assert portal.path == "/" + envs["postgres"]["POSTGRES_DB"]
 
 
@@ -328,7 +330,8 @@ def test_the_repository_secret_scanner_finds_nothing():
 
 def test_the_env_file_of_the_docs_is_never_committed():
     ignored = subprocess.run(["git", "check-ignore", "-q", "deploy/.env"], cwd=PROJECT_ROOT).returncode == 0
-    tracked = subprocess.run(["git", "ls-files", "deploy/.env"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout
+    tracked = subprocess.run(["git", "ls-files", "deploy/.env"], cwd=PROJECT_ROOT, capture_output=True,
+                             text=True).stdout
     assert ignored and not tracked, "deploy/.env holds the stack's secrets: git must ignore it"
     assert "deploy/.env" in (PROJECT_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
 

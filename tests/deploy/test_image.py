@@ -203,7 +203,8 @@ def test_every_tracked_file_under_a_copied_directory_is_in_the_context(all_stage
 
 
 def test_local_state_and_secrets_stay_out_of_the_context(rules):
-    for path in (".env", "deploy/.env", "var/helpdesk_tokens.json", "var/portal.db", "models/old.tar.gz", ".venv/bin/python",
+    for path in (".env", "deploy/.env", "var/helpdesk_tokens.json", "var/portal.db", "models/old.tar.gz",
+                 ".venv/bin/python",
                  "actions/__pycache__/x.pyc", "tests/conftest.py", ".git/config", "webchat/node_modules/x/index.js"):
         assert is_ignored(path, rules), f"{path} would be sent to the Docker daemon"
 
@@ -266,4 +267,4 @@ def test_the_image_has_a_health_check_that_is_in_the_image(all_stages):
 def test_the_requirements_are_installed_with_the_constraints(all_stages):
     runs = " ".join(run for stage in lineage(all_stages, all_stages[-1]) for run in stage.args("RUN"))
     assert re.search(r"pip install .*-r requirements\.txt .*-c constraints\.txt", runs)
-    assert re.search(r"pip install --no-deps -e \.", runs), "the project's own packages (portal-admin) are not installed"
+    assert re.search(r"pip install --no-deps -e \.", runs), "the project's packages (portal-admin) are not installed"
