@@ -9,7 +9,8 @@ store, runs each path of bench/personas.py in a new conversation, and counts it 
 reply holds the expected phrase and the store holds exactly the expected ticket (kind and school) for
 that conversation, or no ticket when none is expected. Every message must get a non-empty reply, and no
 identity question may be asked again right after the parent answered it (the "those details don't match"
-question after a failed check is the one expected repeat).
+question after a failed check is the one expected repeat, and a question is rightly asked again after the
+parent's aside, such as "what is a security email?", which answers nothing).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.personas import PATHS, Path as ScriptedPath  # noqa: E402
+from bench.personas import PATHS, Aside, Path as ScriptedPath  # noqa: E402
 from bench.report import machine, replace_section  # noqa: E402
 
 SECTION = "## Conversations"
@@ -111,6 +112,13 @@ def check_outcome(path: ScriptedPath, last_reply: str, tickets: list) -> tuple[b
     return True, ""
 
 
+def repeated_questions(message: str, asked_before: set[str], asked_now: set[str]) -> int:
+    """Questions asked again right after the parent's message; an aside answers none of them."""
+    if isinstance(message, Aside):
+        return 0
+    return len(asked_now & asked_before)
+
+
 def run_path(servers, path: ScriptedPath) -> Run:
     from portal.db import session_scope
     from portal.tickets import tickets_for_conversation
@@ -128,7 +136,7 @@ def run_path(servers, path: ScriptedPath) -> Run:
             return Run(path, False, f"no reply to {message!r}", time.perf_counter() - started, "")
         last_reply = " ".join(replies)
         asked_now = questions_in(replies, texts)
-        asked_again += len(asked_now & asked_before)
+        asked_again += repeated_questions(message, asked_before, asked_now)
         asked_before = asked_now
     with session_scope(servers.database_url) as session:
         tickets = tickets_for_conversation(session, sender)

@@ -22,6 +22,13 @@ class Expected:
     ticket_school: Optional[str] = None
 
 
+class Aside(str):
+    """A question the parent asks in the middle of the identity questions ("what is a security email?").
+
+    It answers nothing, so the question it interrupted is rightly asked again after the explanation.
+    """
+
+
 @dataclass(frozen=True)
 class Path:
     persona: str
@@ -50,8 +57,8 @@ BEN = _paths(
      "9/3/2012", "yes please"),
     ("activation key already used??", "sure", "Willow Creek Middle", "(555) 010-2002", "lily", "2012-09-03", "yes"),
     ("the portal says my key was used already", "ok", "willow", "555.010.2002", "Lily", "September 3 2012", "yes"),
-    ("activation key alredy used", "y", "wilow creek", "what is a security email?", "ben.carter@example.com", "Lily",
-     "9-3-2012", "ok"),
+    ("activation key alredy used", "y", "wilow creek", Aside("what is a security email?"), "ben.carter@example.com",
+     "Lily", "9-3-2012", "ok"),
     ("My activation key says it has already been used", "Yes, that's fine",
      "My daughter goes to Willow Creek Middle School",
      "My email is ben.carter@example.com, her name is Lily and she was born on September 3rd, 2012", "Yes please"),
@@ -104,7 +111,7 @@ FRANK = _paths(
      "yes please"),
     ("I don't remember my user name", "ok", "Summit Ridge Academy", "frank.miller@example.com", "Zoe", "2014-03-09",
      "yes"),
-    ("forgot my login name", "yes", "summit", "wait, why do you need this?", "frank.miller@example.com", "Zoe",
+    ("forgot my login name", "yes", "summit", Aside("wait, why do you need this?"), "frank.miller@example.com", "Zoe",
      "3/9/2014", "yes"),
     ("I forgot my username", "yes", "My daughter goes to Summit Ridge Academy", "My email is frank.miller@example.com",
      "My daughter's name is Zoe", "She was born on March 9th, 2014", "Yes please"),

@@ -51,3 +51,19 @@ def test_the_fifth_phrasing_states_every_identity_fact_in_a_sentence():
     ben = next(p for p in sentences if p.persona.startswith("2 "))
     assert any(stated_facts(message).contact and stated_facts(message).child_name and stated_facts(message).birth_date
                for message in ben.messages)
+
+
+def test_a_question_asked_again_after_an_answer_counts_but_not_after_an_aside():
+    from bench.conversations import repeated_questions
+    from bench.personas import Aside
+
+    assert repeated_questions("ben.carter@example.com", {"contact"}, {"contact"}) == 1
+    assert repeated_questions("ben.carter@example.com", {"contact"}, {"child_first_name"}) == 0
+    assert repeated_questions(Aside("what is a security email?"), {"contact"}, {"contact"}) == 0
+
+
+def test_only_the_scripted_side_questions_are_asides():
+    from bench.personas import Aside
+
+    asides = [m for p in PATHS for m in p.messages if isinstance(m, Aside)]
+    assert asides == ["what is a security email?", "wait, why do you need this?"]
