@@ -52,6 +52,9 @@ HELDOUT = "tests/nlu/heldout.yml"
 OOS_HELDOUT = "tests/nlu/out_of_scope_heldout.yml"
 # Written by a helper that never saw data/nlu, from topics and styles of district FAQ pages and parents' questions.
 REAL_WORDING = "tests/nlu/real_wording.yml"
+# Spanish messages written by a helper from topics and styles only (issue 12), never beside data/nlu/es.
+SPANISH_REAL_WORDING = "tests/nlu/spanish_real_wording.yml"
+EVALUATION_SETS = (HELDOUT, OOS_HELDOUT, REAL_WORDING, SPANISH_REAL_WORDING)
 OUT_HELDOUT = "results/nlu_heldout"
 OUT_OOS = "results/nlu_oos"
 OUT_CV = "results/nlu_cv"
@@ -379,11 +382,11 @@ def _examples(path: Path) -> List[Tuple[str, str]]:
 def leakage_check() -> Dict[str, Any]:
     """Held-out sentences that also occur in training (case-insensitive) and training duplicates."""
     train: Dict[str, set] = {}
-    for path in sorted((ROOT / TRAIN_DATA).glob("*.yml")):
+    for path in sorted((ROOT / TRAIN_DATA).rglob("*.yml")):
         for intent, text in _examples(path):
             train.setdefault(text.lower(), set()).add(intent)
     overlaps = []
-    for test_file in (HELDOUT, OOS_HELDOUT, REAL_WORDING):
+    for test_file in EVALUATION_SETS:
         for intent, text in _examples(ROOT / test_file):
             if text.lower() in train:
                 overlaps.append((test_file, intent, text))
