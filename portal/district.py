@@ -5,6 +5,7 @@ import difflib
 import functools
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
@@ -21,7 +22,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DISTRICT_FILE = PROJECT_ROOT / "district.yml"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _MATCH_CUTOFF = 0.72
-_NOISE_WORDS = {"school", "the", "at", "my", "kid", "kids", "child", "is", "in", "of", "son", "daughter", "goes", "to"}
+_NOISE_WORDS = {"school", "the", "at", "my", "kid", "kids", "child", "is", "in", "of", "son", "daughter", "goes", "to",
+                # Spanish answers: "va en la primaria Maple Ridge", "mis hijos estudian en la escuela Riverbend"
+                "la", "el", "los", "las", "de", "del", "mi", "mis", "su", "sus", "en", "va", "van", "a", "al",
+                "escuela", "colegio", "hijo", "hija", "hijos", "hijas", "nino", "nina", "ninos", "ninas",
+                "estudia", "estudian", "esta", "estan", "asiste", "asisten"}
+# Spanish names of a kind of school, read as the English word the district's names use ("la secundaria" is the
+# Mexican middle school, grades 7-9; "la prepa" the high school).
+_SPANISH_TYPE_WORDS = {"primaria": "elementary", "elemental": "elementary", "secundaria": "middle",
+                       "prepa": "high", "preparatoria": "high", "academia": "academy"}
 _SCHOOL_TYPE_WORDS = {"elementary", "elem", "es", "middle", "ms", "high", "hs", "academy", "primary", "junior",
                       "senior", "charter"}
 
@@ -117,11 +126,12 @@ def _describe_days(days: tuple[str, ...]) -> str:
 
 
 def _normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", text.lower()).split())
+    unaccented = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", unaccented).split())
 
 
 def _core_words(text: str) -> list[str]:
-    return [w for w in _normalise(text).split() if w not in _NOISE_WORDS]
+    return [_SPANISH_TYPE_WORDS.get(w, w) for w in _normalise(text).split() if w not in _NOISE_WORDS]
 
 
 def _candidate_names(school: School) -> list[str]:

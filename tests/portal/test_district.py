@@ -65,3 +65,14 @@ def test_duplicate_school_ids_are_refused():
 def test_school_type_words_alone_name_the_only_school_of_that_type(typed, expected):
     school = load_district().match_school(typed)
     assert (school.id if school else None) == expected
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("va en la primaria Maple Ridge", "org-maple-ridge-es"), ("la secundaria Willow Creek", "org-willow-creek-ms"),
+    ("mis hijos estudian en la escuela Riverbend", "org-riverbend-es"), ("la prepa", "org-cedar-valley-hs"),
+    ("la secundaria", "org-willow-creek-ms"), ("la primaria", None), ("Academia Summit Ridge", "org-summit-ridge-academy"),
+    ("está en Cedar Valley", "org-cedar-valley-hs"), ("la escuela", None),
+])
+def test_spanish_answers_name_the_school(typed, expected):
+    school = load_district().match_school(typed)
+    assert (school.id if school else None) == expected
