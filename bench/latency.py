@@ -63,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import baseline as make_baseline  # noqa: E402
+from channels.response_variations import NLG_ENDPOINT_YAML  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
@@ -566,7 +567,7 @@ def latest_model() -> Path:
 
 
 def endpoints_yaml(action_port: int, tracker: str, lock: str) -> str:
-    return f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n' + tracker + lock
+    return f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n' + tracker + lock + NLG_ENDPOINT_YAML
 
 
 def sqlite_tracker(path: Path) -> str:

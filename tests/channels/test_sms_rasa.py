@@ -11,6 +11,7 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
+from channels.response_variations import NLG_ENDPOINT_YAML
 from portal import sms as store
 from tests.channels.test_sms_webhook import ACCOUNT, FROM_NUMBER, TOKEN, Gateway, new_sid, twilio_params
 from tests.e2e.servers import VENV_BIN, free_port, latest_model, server_env, wait_until_up
@@ -57,7 +58,7 @@ def sms_rasa(servers, tmp_path_factory) -> Iterator[SmsRasa]:
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "{servers.action_url}/webhook"\n'
                          f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
-                         'lock_store:\n  type: "in_memory"\n')
+                         'lock_store:\n  type: "in_memory"\n' + NLG_ENDPOINT_YAML)
     env = server_env(servers)
     env.update({"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_FROM_NUMBER": FROM_NUMBER,
                 "TWILIO_API_BASE_URL": gateway.url})

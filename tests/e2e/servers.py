@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from channels.response_variations import NLG_ENDPOINT_YAML
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_S = 240
@@ -116,7 +118,7 @@ def write_endpoints(workdir: Path, action_port: int) -> Path:
     path.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
-        'lock_store:\n  type: "in_memory"\n'
+        'lock_store:\n  type: "in_memory"\n' + NLG_ENDPOINT_YAML
     )
     return path
 
