@@ -12,7 +12,7 @@ from rasa.core.nlg.generator import ResponseVariationFilter
 
 from actions.common import district_values, school_values
 from actions.knowledge_base import contact_values
-from bench.spanish_readability import MIN_SCORE, fernandez_huerta
+from bench.spanish_readability import MIN_SCORE, fernandez_huerta, fernandez_huerta_vowel_groups
 from portal.district import load_district
 from portal.knowledge import load_knowledge
 from tests.test_domain import DOMAIN, EXAMPLE_VALUES, LONGEST_SCHOOL, MAX_REPLY
@@ -144,6 +144,7 @@ def test_spanish_reply_fits_320_characters_and_reads_easily(name, variation):
     assert len(text) <= MAX_REPLY, f"{name}: {len(text)} characters: {text}"
     assert "{" not in text and "None" not in text
     assert fernandez_huerta(text) >= MIN_SCORE, f"{name}: {fernandez_huerta(text):.1f}: {text}"
+    assert fernandez_huerta_vowel_groups(text) >= MIN_SCORE, f"{name}: {fernandez_huerta_vowel_groups(text):.1f}"
     for button in variation.get("buttons", []):
         assert render(button["title"]) and len(render(button["title"])) <= 40, button
 
@@ -186,3 +187,18 @@ def test_no_spanish_sms_reply_asks_for_a_word_that_stops_all_texts():
 def test_the_sample_values_are_the_ones_actions_show():
     # If a slot's value source changes, the Spanish length and readability figures above must change with it.
     assert set(district_values()) | set(school_values(LONGEST_SCHOOL)) <= set(SPANISH_VALUES)
+
+
+@pytest.mark.parametrize("word, syllables", [("aquí", 2), ("oficina", 4), ("correo", 3), ("usuario", 3),
+                                             ("escuela", 3), ("guía", 2), ("pague", 2), ("María", 3)])
+def test_the_cross_check_counts_spanish_syllables(word, syllables):
+    from bench.spanish_readability import vowel_group_syllables
+    assert vowel_group_syllables(word) == syllables
+
+
+def test_the_score_falls_for_long_sentences_and_long_words():
+    easy = "Toque el botón. Pegue la clave. Listo."
+    hard = ("La documentación administrativa correspondiente deberá presentarse obligatoriamente ante la "
+            "oficina institucional competente antes de la finalización del periodo extraordinario establecido.")
+    assert fernandez_huerta(easy) >= MIN_SCORE > fernandez_huerta(hard)
+    assert fernandez_huerta_vowel_groups(easy) >= MIN_SCORE > fernandez_huerta_vowel_groups(hard)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from actions.knowledge_base import contact_values
-from bench.spanish_readability import MIN_SCORE, fernandez_huerta
+from bench.spanish_readability import MIN_SCORE, fernandez_huerta, fernandez_huerta_vowel_groups
 from portal.district import OfficeHours, load_district, parse_district
 from portal.knowledge import KnowledgeConfigError, load_knowledge, parse_knowledge
 from tests.portal.test_knowledge import MAX_REPLY, all_answers
@@ -54,6 +54,7 @@ def test_spanish_answer_fits_320_characters_and_reads_easily(text):
     assert len(text) <= MAX_REPLY, f"{len(text)} characters: {text}"
     assert "{" not in text and "None" not in text
     assert fernandez_huerta(text) >= MIN_SCORE, f"{fernandez_huerta(text):.1f}: {text}"
+    assert fernandez_huerta_vowel_groups(text) >= MIN_SCORE, f"{fernandez_huerta_vowel_groups(text):.1f}: {text}"
 
 
 @pytest.mark.parametrize("school_id, answer", list(all_answers()), ids=lambda v: getattr(v, "topic", v))
