@@ -12,8 +12,8 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
-from actions.common import PortalAction, outcome
-from actions.knowledge_base import RETRIEVAL_INTENT, conversation_language, selected_topic
+from actions.common import PortalAction, conversation_language, outcome
+from actions.knowledge_base import RETRIEVAL_INTENT, selected_topic
 from portal.knowledge import Knowledge, knowledge_topic_payload, load_knowledge
 
 MAX_CHOICES = 2

@@ -12,9 +12,9 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
-from actions.common import PortalAction, current_school, district, entity_values, outcome
+from actions.common import PortalAction, conversation_language, current_school, district, entity_values, outcome
 from portal.district import School
-from portal.knowledge import LANGUAGES, load_knowledge, topic_of
+from portal.knowledge import load_knowledge, topic_of
 
 RETRIEVAL_INTENT = "faq"
 
@@ -27,12 +27,6 @@ def selected_topic(message: Optional[dict[str, Any]]) -> Optional[str]:
             return str(entity["value"])
     selected = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
     return topic_of(selected.get("intent_response_key"))
-
-
-def conversation_language(tracker: Tracker) -> str:
-    """The `language` slot's value ("en" or "es"); English for anything else."""
-    language = tracker.get_slot("language")
-    return language if language in LANGUAGES else LANGUAGES[0]
 
 
 def contact_values(school: Optional[School], language: str = "en") -> dict[str, Any]:
