@@ -22,7 +22,8 @@ def clarify(message: dict, slots=None) -> dict:
 
 
 def test_answer_is_in_spanish_when_the_language_is_spanish():
-    values = run(ActionAnswerFaq(), faq_tracker("report_absence", slots={"language": "es"}, text="como aviso una falta"))
+    tracker = faq_tracker("report_absence", slots={"language": "es"}, text="como aviso una falta")
+    values = run(ActionAnswerFaq(), tracker)
     district = load_district()
     assert values["outcome"] == "kb_answer" and values["kb_topic"] == "report_absence"
     assert values["kb_answer"] == load_knowledge().topics["report_absence"].in_language("es").fill(
@@ -32,7 +33,8 @@ def test_answer_is_in_spanish_when_the_language_is_spanish():
 
 
 def test_spanish_answer_names_the_parents_school_with_its_hours_in_spanish():
-    values = run(ActionAnswerFaq(), faq_tracker("report_absence", slots={"language": "es", "school": "org-willow-creek-ms"}))
+    tracker = faq_tracker("report_absence", slots={"language": "es", "school": "org-willow-creek-ms"})
+    values = run(ActionAnswerFaq(), tracker)
     assert "Willow Creek Middle School" in values["kb_answer"] and "(555) 010-1202" in values["kb_answer"]
     assert "(lun-vie 7:45am-4pm)" in values["kb_answer"]
 
