@@ -146,3 +146,17 @@ def test_hours_in_spanish():
     assert without.schools[0].office_hours.describe("es") == "lun, mié 8am-12pm"
     assert contact_values(None, "es")["contact_hours"] == "lun-vie 8am-4:30pm"
     assert fernandez_huerta(district.features["attendance_reason_es"]) >= MIN_SCORE
+
+
+PORTAL_LABELS = ("Log In", "Settings", "Account Settings", "Notification Settings", "Message Center", "Grades",
+                 "Assignments", "Documents", "Food Service", "My Cart", "Fees", "Add to Cart", "More",
+                 "Meal Benefits", "Campus Parent", "Campus Student", "Attendance", "App Store", "Google Play")
+
+
+@pytest.mark.parametrize("school_id, answer", list(all_answers()), ids=lambda v: getattr(v, "topic", v))
+def test_spanish_answer_shows_the_portal_labels_as_the_english_one_does(school_id, answer):
+    for quoted in re.findall(r'"[^"]+"', answer.text):
+        assert quoted in answer.text_es, f"{answer.topic}: {quoted}"
+    for label in PORTAL_LABELS:
+        if re.search(rf"(?<![.!?] )\b{re.escape(label)}\b", answer.text[1:]):
+            assert re.search(rf"\b{re.escape(label)}\b", answer.text_es), f"{answer.topic}: {label}"
