@@ -2,7 +2,8 @@
 likely topics as buttons, plus "Something else".
 
 The candidates are the message's own ranking: the top topics that have a button title in the knowledge
-file (`labels`), a knowledge topic named by the ResponseSelector's pick. With none, the general fallback.
+file (`labels`), a knowledge topic named by the ResponseSelector's pick, titled in the conversation's
+language (`labels_es` when it is Spanish). With none, the general fallback.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
-from actions.common import PortalAction, outcome
+from actions.common import PortalAction, conversation_language, outcome
 from actions.knowledge_base import RETRIEVAL_INTENT, selected_topic
 from portal.knowledge import Knowledge, knowledge_topic_payload, load_knowledge
 
@@ -26,8 +27,9 @@ def topic_payload(key: str) -> str:
     return knowledge_topic_payload(topic) if prefix == RETRIEVAL_INTENT and topic else f"/{key}"
 
 
-def likely_topics(message: Optional[dict[str, Any]], knowledge: Knowledge) -> list[tuple[str, str]]:
-    """Up to MAX_CHOICES (key, button title) pairs, most likely first."""
+def likely_topics(message: Optional[dict[str, Any]], knowledge: Knowledge,
+                  language: str = "en") -> list[tuple[str, str]]:
+    """Up to MAX_CHOICES (key, button title in `language`) pairs, most likely first."""
     message = message or {}
     choices: list[tuple[str, str]] = []
     for ranked in message.get("intent_ranking") or []:
@@ -38,7 +40,7 @@ def likely_topics(message: Optional[dict[str, Any]], knowledge: Knowledge) -> li
         if name == RETRIEVAL_INTENT:
             topic = selected_topic({"response_selector": message.get("response_selector")})
             key = f"{RETRIEVAL_INTENT}/{topic}" if topic else ""
-        title = knowledge.label(key) if key else None
+        title = knowledge.label(key, language) if key else None
         if title and key not in (k for k, _ in choices):
             choices.append((key, title))
         if len(choices) == MAX_CHOICES:
@@ -53,7 +55,7 @@ class ActionClarify(PortalAction):
         return "action_clarify"
 
     async def decide(self, tracker: Tracker) -> list[EventType]:
-        choices = likely_topics(tracker.latest_message, load_knowledge())
+        choices = likely_topics(tracker.latest_message, load_knowledge(), conversation_language(tracker))
         if not choices:
             return outcome("fallback")
         values: dict[str, Any] = {"clarify_choices": "two" if len(choices) == 2 else "one"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
 
-from actions.common import PortalAction, district_values, slot_events
+from actions.common import PortalAction, conversation_language, district_values, slot_events
 from actions.store import StoreUnavailable, run_in_store
 from portal import handoff
 
@@ -31,8 +31,10 @@ class ActionStartOver(PortalAction):
 
     async def decide(self, tracker: Tracker) -> list[EventType]:
         await leave_handoff(tracker)
-        kept = [SlotSet(name, tracker.get_slot(name)) for name in KEPT_ON_START_OVER]
-        return [ActiveLoop(None), AllSlotsReset(), *kept, *slot_events(district_values()),
+        language = conversation_language(tracker)
+        # The parent's language stays too (a reset would put it back to English).
+        kept = [SlotSet(name, tracker.get_slot(name)) for name in KEPT_ON_START_OVER] + [SlotSet("language", language)]
+        return [ActiveLoop(None), AllSlotsReset(), *kept, *slot_events(district_values(language)),
                 SlotSet("outcome", "started_over")]
 
 

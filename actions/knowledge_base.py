@@ -2,7 +2,8 @@
 
 The NLU names the topic (retrieval intent `faq/<topic>`, picked by the ResponseSelector, or a topic button's
 `kb_topic` entity); the words come from `knowledge.yml` (portal/knowledge.py), with the parent's school's
-override when there is one. Topics that only staff can fix offer a request to the school.
+override when there is one, in the conversation's language (the `language` slot: the Spanish text when the
+file has one, else the English). Topics that only staff can fix offer a request to the school.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
-from actions.common import PortalAction, current_school, district, entity_values, outcome
+from actions.common import PortalAction, conversation_language, current_school, district, entity_values, outcome
 from portal.district import School
 from portal.knowledge import load_knowledge, topic_of
 
@@ -28,18 +29,20 @@ def selected_topic(message: Optional[dict[str, Any]]) -> Optional[str]:
     return topic_of(selected.get("intent_response_key"))
 
 
-def contact_values(school: Optional[School]) -> dict[str, Any]:
-    """The placeholders an answer may show: the parent's school as the contact when known, else the district."""
+def contact_values(school: Optional[School], language: str = "en") -> dict[str, Any]:
+    """The placeholders an answer may show: the parent's school as the contact when known, else the district
+    (office hours written in `language`)."""
     config = district()
+    hours = config.hours(language)
     values = {
         "portal_url": config.portal_url, "website_url": config.website_url, "district_name": config.name,
         "district_short_name": config.short_name, "district_phone": config.phone,
-        "district_hours": config.office_hours,
-        "contact_name": config.name, "contact_phone": config.phone, "contact_hours": config.office_hours,
+        "district_hours": hours,
+        "contact_name": config.name, "contact_phone": config.phone, "contact_hours": hours,
     }
     if school is not None:
         values.update(contact_name=school.name, contact_phone=school.phone,
-                      contact_hours=school.office_hours.describe())
+                      contact_hours=school.office_hours.describe(language))
     return values
 
 
@@ -52,10 +55,11 @@ class ActionAnswerFaq(PortalAction):
     async def decide(self, tracker: Tracker) -> list[EventType]:
         topic = selected_topic(tracker.latest_message) or next(iter(entity_values(tracker, "kb_topic")), None)
         school = current_school(tracker)
-        answer = load_knowledge().answer(topic, school.id if school else None)
+        language = conversation_language(tracker)
+        answer = load_knowledge().answer(topic, school.id if school else None, language)
         if answer is None:
             return outcome("kb_unknown")
-        text = answer.fill(contact_values(school))
+        text = answer.fill(contact_values(school, language))
         if answer.offer_ticket:
             details = {"topic": f"faq/{answer.topic}"}
             return outcome("kb_answer_offer_ticket", kb_answer=text, kb_topic=answer.topic,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
-from actions.common import PortalAction, outcome
+from actions.common import PortalAction, conversation_language, outcome
 from actions.store import StoreUnavailable, run_in_store
 from actions.verification import MAX_VERIFY_ATTEMPTS, attempts_used, first_names
 from portal.accounts import account_for_guardian
@@ -49,7 +49,8 @@ async def household_answer(tracker: Tracker, guardian_id: str) -> list[EventType
         "duplicate_guardian_ids": list(diagnosis.duplicate_guardian_ids),
     }
     found = "household_split" if diagnosis.outcome == "split_duplicates" else "household_not_linked"
-    return outcome(found, missing_children=" and ".join(diagnosis.missing_children or named),
+    joiner = " y " if conversation_language(tracker) == "es" else " and "
+    return outcome(found, missing_children=joiner.join(diagnosis.missing_children or named),
                    ticket_kind="household_fix", ticket_school=diagnosis.school_id, ticket_details=details)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.common import PortalAction, current_school, district, outcome, school_values
+from actions.common import PortalAction, conversation_language, current_school, district, outcome, school_values
 from actions.store import StoreUnavailable, run_in_store
 from actions.transcript import build_transcript
 from portal import handoff
@@ -109,10 +109,15 @@ class ActionDeclineOffer(PortalAction):
         return outcome("declined" if current_school(tracker) else "declined_district")
 
 
-def describe_tickets(tickets: list[Any]) -> str:
-    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data."""
+# A request's state as a Spanish reply shows it.
+STATUS_ES = {"open": "abierto", "in_progress": "en proceso", "resolved": "resuelto", "closed": "cerrado"}
+
+
+def describe_tickets(tickets: list[Any], language: str = "en") -> str:
+    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data (states in `language`)."""
     names = {s.id: s.name for s in district().schools}
-    parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({t.status.replace('_', ' ')})" for t in tickets]
+    status = (lambda s: STATUS_ES.get(s, s)) if language == "es" else (lambda s: s.replace("_", " "))
+    parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({status(t.status)})" for t in tickets]
     return "; ".join(parts)
 
 
@@ -129,4 +134,4 @@ class ActionTicketStatus(PortalAction):
             return outcome("store_unavailable" if current_school(tracker) else "store_unavailable_district")
         if not tickets:
             return outcome("no_tickets")
-        return outcome("tickets_listed", ticket_list=describe_tickets(tickets))
+        return outcome("tickets_listed", ticket_list=describe_tickets(tickets, conversation_language(tracker)))

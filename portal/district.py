@@ -21,6 +21,8 @@ except ImportError:  # pragma: no cover
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DISTRICT_FILE = PROJECT_ROOT / "district.yml"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# How the weekdays read in a Spanish reply (OfficeHours.describe("es")).
+WEEKDAYS_ES = {"mon": "lun", "tue": "mar", "wed": "mié", "thu": "jue", "fri": "vie", "sat": "sáb", "sun": "dom"}
 _MATCH_CUTOFF = 0.72
 _NOISE_WORDS = {"school", "the", "at", "my", "kid", "kids", "child", "is", "in", "of", "son", "daughter", "goes", "to",
                 # Spanish answers: "va en la primaria Maple Ridge", "mis hijos estudian en la escuela Riverbend"
@@ -51,9 +53,9 @@ class OfficeHours:
         """True when `moment` (already in the district's time zone) falls inside office hours."""
         return WEEKDAYS[moment.weekday()] in self.days and self.open <= moment.time() < self.close
 
-    def describe(self) -> str:
-        """Short human text such as 'Mon-Fri 7:30am-3:30pm'."""
-        return f"{_describe_days(self.days)} {_clock(self.open)}-{_clock(self.close)}"
+    def describe(self, language: str = "en") -> str:
+        """Short human text such as 'Mon-Fri 7:30am-3:30pm' ('lun-vie 7:30am-3:30pm' in Spanish)."""
+        return f"{_describe_days(self.days, language)} {_clock(self.open)}-{_clock(self.close)}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,12 @@ class District:
     timezone: str
     features: dict[str, Any]
     schools: tuple[School, ...]
+    # The district office's hours as a Spanish reply shows them ('' when district.yml gives none).
+    office_hours_es: str = ""
+
+    def hours(self, language: str = "en") -> str:
+        """The district office's hours in `language` (the English text when there is no Spanish one)."""
+        return (self.office_hours_es if language == "es" else "") or self.office_hours
 
     def school_by_id(self, school_id: Optional[str]) -> Optional[School]:
         """The school with this roster id, or None."""
@@ -118,11 +126,12 @@ def _clock(value: time) -> str:
     return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
-def _describe_days(days: tuple[str, ...]) -> str:
+def _describe_days(days: tuple[str, ...], language: str = "en") -> str:
     indexes = sorted(WEEKDAYS.index(d) for d in days)
+    name = (lambda i: WEEKDAYS_ES[WEEKDAYS[i]]) if language == "es" else (lambda i: WEEKDAYS[i].title())
     if indexes and indexes == list(range(indexes[0], indexes[-1] + 1)) and len(indexes) > 2:
-        return f"{WEEKDAYS[indexes[0]].title()}-{WEEKDAYS[indexes[-1]].title()}"
-    return ", ".join(WEEKDAYS[i].title() for i in indexes)
+        return f"{name(indexes[0])}-{name(indexes[-1])}"
+    return ", ".join(name(i) for i in indexes)
 
 
 def _normalise(text: str) -> str:
@@ -244,6 +253,7 @@ def parse_district(raw: dict[str, Any]) -> District:
         timezone=str(info.get("timezone", "UTC")),
         features=dict(info.get("features") or {}),
         schools=schools,
+        office_hours_es=str(info.get("office_hours_es") or ""),
     )
 
 

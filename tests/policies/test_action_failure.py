@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
 MAPLE = {"school": "org-maple-ridge-es", "school_name": "Maple Ridge Elementary", "school_phone": "(555) 010-1401",
          "school_hours": "Mon-Fri 8-4"}
-DISTRICT = {"district_phone": "(555) 010-1000", "district_hours": "Mon-Fri 8-5", "district_short_name": "Cedar Valley"}
+# A real tracker always has the language slot (initial_value en): its conditional English variations need it.
+DISTRICT = {"district_phone": "(555) 010-1000", "district_hours": "Mon-Fri 8-5", "district_short_name": "Cedar Valley",
+            "language": "en"}
 
 
 @pytest.fixture(scope="module")
