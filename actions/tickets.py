@@ -62,6 +62,7 @@ async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
             transcript=build_transcript(tracker),
             guardian_id=guardian_id,
             details=details or {},
+            language=tracker.get_slot("language") or "en",
         )
     except StoreUnavailable:
         return outcome("ticket_failed", **shown)
@@ -109,10 +110,20 @@ class ActionDeclineOffer(PortalAction):
         return outcome("declined" if current_school(tracker) else "declined_district")
 
 
-def describe_tickets(tickets: list[Any]) -> str:
-    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data."""
+# The ticket states as the parent reads them in `tickets_listed` ({ticket_list}), per conversation language.
+# Spanish: "solicitud" (a request) is feminine, hence "abierta", "resuelta", "cerrada".
+STATUS_WORDS = {
+    "en": {"open": "open", "in_progress": "in progress", "resolved": "resolved", "closed": "closed"},
+    "es": {"open": "abierta", "in_progress": "en proceso", "resolved": "resuelta", "closed": "cerrada"},
+}
+
+
+def describe_tickets(tickets: list[Any], language: Optional[str] = "en") -> str:
+    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data (states in `language`)."""
     names = {s.id: s.name for s in district().schools}
-    parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({t.status.replace('_', ' ')})" for t in tickets]
+    words = STATUS_WORDS.get(language or "en", STATUS_WORDS["en"])
+    parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({words.get(t.status, t.status.replace('_', ' '))})"
+             for t in tickets]
     return "; ".join(parts)
 
 
@@ -129,4 +140,4 @@ class ActionTicketStatus(PortalAction):
             return outcome("store_unavailable" if current_school(tracker) else "store_unavailable_district")
         if not tickets:
             return outcome("no_tickets")
-        return outcome("tickets_listed", ticket_list=describe_tickets(tickets))
+        return outcome("tickets_listed", ticket_list=describe_tickets(tickets, tracker.get_slot("language")))

@@ -31,6 +31,7 @@ TICKET_STATUSES = ("open", "in_progress", "resolved", "closed")
 # The languages the assistant speaks (the `language` slot's values); tickets and SMS numbers record one.
 LANGUAGES = ("en", "es")
 DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}  # for staff (help desk, portal-admin)
 ACTIVE_TICKET_STATUSES = ("open", "in_progress")
 ACTIVE_TICKET_SQL = "status IN ('open', 'in_progress')"
 MESSAGE_AUTHORS = ("parent", "staff", "assistant")
