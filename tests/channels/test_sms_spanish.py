@@ -345,3 +345,40 @@ def test_without_the_assistants_tracker_store_the_remembered_language_is_used(sm
         assert sms.assistant.texts == ["menu"]  # no tracker to look at: nothing forced
     finally:
         running.app.ctx.agent = agent
+
+
+# --- Rasa's own tracker store --------------------------------------------------------------------------------------
+
+async def test_the_conversation_state_is_read_from_rasas_tracker_store():
+    """The channel reads Rasa's real tracker objects: async retrieve, UserUttered events, the `language` slot."""
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+
+    domain = Domain.from_dict({
+        "slots": {"language": {"type": "categorical", "values": ["en", "es"], "initial_value": "en",
+                               "influence_conversation": False,
+                               "mappings": [{"type": "from_entity", "entity": "language"}]}},
+        "entities": ["language"],
+    })
+    tracker_store = FailSafeTrackerStore(InMemoryTrackerStore(domain))
+    channel = SmsInput(database_url="sqlite://", auth_token=TOKEN)
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=tracker_store)))
+
+    state = await channel._conversation_state(app, "sms-new")
+    assert (state.started, state.language) == (False, None)
+    tracker = await tracker_store.get_or_create_tracker("sms-1")
+    assert (await channel._conversation_state(app, "sms-1")).language == "en"
+    tracker.update(UserUttered("hola"))
+    tracker.update(SlotSet("language", "es"))
+    await tracker_store.save(tracker)
+    state = await channel._conversation_state(app, "sms-1")
+    assert (state.started, state.language) == (True, "es")
+    # A domain without the slot (before the dialogue side is deployed): no language, nothing assumed.
+    bare = FailSafeTrackerStore(InMemoryTrackerStore(Domain.empty()))
+    plain = await bare.get_or_create_tracker("sms-2")
+    plain.update(UserUttered("hi"))
+    await bare.save(plain)
+    app.ctx.agent.tracker_store = bare
+    state = await channel._conversation_state(app, "sms-2")
+    assert (state.started, state.language) == (True, None)
