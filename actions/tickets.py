@@ -110,20 +110,10 @@ class ActionDeclineOffer(PortalAction):
         return outcome("declined" if current_school(tracker) else "declined_district")
 
 
-# The ticket states as the parent reads them in `tickets_listed` ({ticket_list}), per conversation language.
-# Spanish: "solicitud" (a request) is feminine, hence "abierta", "resuelta", "cerrada".
-STATUS_WORDS = {
-    "en": {"open": "open", "in_progress": "in progress", "resolved": "resolved", "closed": "closed"},
-    "es": {"open": "abierta", "in_progress": "en proceso", "resolved": "resuelta", "closed": "cerrada"},
-}
-
-
-def describe_tickets(tickets: list[Any], language: Optional[str] = "en") -> str:
-    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data (states in `language`)."""
+def describe_tickets(tickets: list[Any]) -> str:
+    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data."""
     names = {s.id: s.name for s in district().schools}
-    words = STATUS_WORDS.get(language or "en", STATUS_WORDS["en"])
-    parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({words.get(t.status, t.status.replace('_', ' '))})"
-             for t in tickets]
+    parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({t.status.replace('_', ' ')})" for t in tickets]
     return "; ".join(parts)
 
 
@@ -140,4 +130,4 @@ class ActionTicketStatus(PortalAction):
             return outcome("store_unavailable" if current_school(tracker) else "store_unavailable_district")
         if not tickets:
             return outcome("no_tickets")
-        return outcome("tickets_listed", ticket_list=describe_tickets(tickets, tracker.get_slot("language")))
+        return outcome("tickets_listed", ticket_list=describe_tickets(tickets))

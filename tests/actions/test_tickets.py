@@ -101,10 +101,3 @@ async def test_the_ticket_records_the_conversations_language(dispatcher, domain,
                      for c in ("conv-espanol", "conv-english", "conv-no-slot")}
     assert languages == {"conv-espanol": "es", "conv-english": "en", "conv-no-slot": "en"}
 
-
-async def test_ticket_status_words_follow_the_conversations_language(dispatcher, domain, store):
-    await open_ticket(dispatcher, domain, "conv-estado", {"ticket_kind": "account_reset",
-                                                         "school": "org-willow-creek-ms", "language": "es"})
-    tracker = make_tracker("¿cómo va mi solicitud?", "ticket_status", {"language": "es"}, sender="conv-estado")
-    slots = slot_values(await ActionTicketStatus().run(dispatcher, tracker, domain))
-    assert "Willow Creek Middle School (abierta)" in slots["ticket_list"]
