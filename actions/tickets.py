@@ -62,6 +62,7 @@ async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
             transcript=build_transcript(tracker),
             guardian_id=guardian_id,
             details=details or {},
+            language=tracker.get_slot("language") or "en",
         )
     except StoreUnavailable:
         return outcome("ticket_failed", **shown)

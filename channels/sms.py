@@ -12,6 +12,13 @@ Inbound, in this order (nothing reaches the assistant before the signature is ch
 3. Carrier keywords, before NLU and never seen by the dialogue: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT opt
    the number out (one confirmation; after that it gets nothing, pushes included); START, UNSTOP opt back in;
    HELP answers with the district's phone and hours (also when opted out). Texts: `channels/sms_replies.py`.
+   In Spanish (issue 12): AYUDA is HELP and PARAR, ALTO, CANCELAR, BAJA are STOP, answered in Spanish; any
+   case, with or without accents. ESPAÑOL / ESPANOL and ENGLISH / INGLES / INGLÉS set the number's language
+   (kept in the store) and reach the assistant as `/set_language{"language":"es"}` (its reply is texted; an
+   opted-out number is only remembered, and START then tells the assistant). The keyword answers and the
+   numbered-choice line follow the number's language: the keyword's own, else the conversation's `language`
+   slot as last seen (read from the tracker store after each turn), else English. A number that chose Spanish
+   and starts a conversation with no message yet has `/set_language` sent first (its reply is not texted).
 4. A reply naming one of the numbered choices last offered ("1", or the button's title) becomes that button's
    payload. The message goes to Rasa with `metadata={"sms_from": "+1555..."}` under the number's conversation
    id (random, "sms-..."; the number itself stays out of tracker ids, tickets and logs).
@@ -37,15 +44,19 @@ optional SMS_PUBLIC_URL, TWILIO_API_BASE_URL; the store is DATABASE_URL (portal.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, Iterable, Mapping, Optional, Text
 from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
@@ -54,8 +65,19 @@ from twilio.request_validator import RequestValidator
 from channels.inbound import channel_sentence, prepare
 from channels.sms_delivery import Deliverer
 from channels.sms_gateway import GatewayClient, redact
-from channels.sms_replies import reply_templates, reply_text
-from channels.sms_text import HELP, OPT_IN, OPT_OUT, Rendered, keyword, match_choice, render_batch, twiml
+from channels.sms_replies import DEFAULT_LANGUAGE, LANGUAGES, reply_templates, reply_text
+from channels.sms_text import (
+    HELP,
+    OPT_IN,
+    OPT_OUT,
+    SET_LANGUAGE,
+    Keyword,
+    Rendered,
+    match_choice,
+    parse_keyword,
+    render_batch,
+    twiml,
+)
 from portal import sms as store
 from portal.identity import mask_phone
 from portal.models import utcnow
@@ -68,6 +90,19 @@ KNOWN_CREDENTIALS = {"public_url", "trust_proxy", "from_number", "api_base_url",
                      "choices_ttl_minutes", "database_url"}
 # Some carriers turn "@" into "¡" (GSM 7-bit alphabet mix-ups); put it back where an email address was meant.
 _CARRIER_AT = re.compile(r"(?<=[\w.+-])\u00a1(?=[\w-]+(?:\.[\w-]+)+)")
+
+
+def language_payload(language: str) -> str:
+    """What the assistant gets for ESPAÑOL / ENGLISH: `/set_language{"language":"es"}` (intent and entity)."""
+    return "/set_language" + json.dumps({"language": language}, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """What the channel needs to know of the assistant's conversation with a number."""
+
+    started: bool  # the parent has said something in it
+    language: Optional[str]  # its `language` slot
 
 
 def normalise_number(raw: Optional[str]) -> Optional[str]:
@@ -328,18 +363,9 @@ class SmsInput(InputChannel):
         url_db = self.database_url
         domain = self._domain(request.app)
         contact = await asyncio.to_thread(store.contact, phone, url_db)
-        command = keyword(body)
-        if command == OPT_OUT:
-            changed = await asyncio.to_thread(store.set_opted_out, phone, True, url_db)
-            logger.info("SMS %s: %s opted out%s", message_sid, mask_phone(phone), "" if changed else " (already)")
-            return ([reply_text("opted_out", domain)] if changed else []), None
-        if command == OPT_IN:
-            changed = await asyncio.to_thread(store.set_opted_out, phone, False, url_db)
-            logger.info("SMS %s: %s opted in%s", message_sid, mask_phone(phone), "" if changed else " (already)")
-            return [reply_text("opted_in", domain)], None
-        if command == HELP:
-            logger.info("SMS %s: HELP from %s", message_sid, mask_phone(phone))
-            return [reply_text("help", domain)], None
+        found = parse_keyword(body)
+        if found is not None:
+            return await self._keyword(request, contact, found, message_sid, on_new_message)
         if contact.opted_out:
             logger.info("SMS %s from %s ignored: the number opted out (START opts back in)", message_sid,
                         mask_phone(phone))
@@ -353,19 +379,124 @@ class SmsInput(InputChannel):
 
         fresh = contact.choices_at is not None and contact.choices_at >= utcnow() - self.choices_ttl
         payload = match_choice(text, contact.choices) if fresh else None
-        collector = SmsReplyCollector()
+        if contact.language not in (None, DEFAULT_LANGUAGE):
+            # A number that chose Spanish starting a new conversation: the assistant hears it first.
+            await self._tell_language(request.app, contact, contact.language, message_sid, on_new_message,
+                                      new_conversation_only=True)
         logger.info("SMS %s from %s -> conversation %s%s", message_sid, mask_phone(phone), contact.conversation_id,
                     " (a numbered choice)" if payload else "")
+        return await self._converse(request, contact, payload or text, message_sid, on_new_message)
+
+    async def _converse(self, request: Request, contact: store.Contact, text: str, message_sid: str,
+                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple[list[str], Optional[tuple]]:
+        """One turn with the assistant; the replies as SMS bodies in the conversation's language (remembered for
+        the number when it changed, e.g. by the language detector)."""
+        url_db = self.database_url
+        collector = SmsReplyCollector()
         await on_new_message(UserMessage(
-            payload or text, collector, contact.conversation_id, input_channel=CHANNEL_NAME,
-            message_id=message_sid, metadata={"sms_from": phone},
+            text, collector, contact.conversation_id, input_channel=CHANNEL_NAME,
+            message_id=message_sid, metadata={"sms_from": contact.phone},
         ))
-        rendered: Rendered = render_batch(collector.messages, reply_templates(domain))
+        language = await self._follow_conversation_language(request.app, contact)
+        rendered: Rendered = render_batch(collector.messages, reply_templates(self._domain(request.app), language))
         if rendered.bodies:
-            now_contact = await asyncio.to_thread(store.contact, phone, url_db)
+            now_contact = await asyncio.to_thread(store.contact, contact.phone, url_db)
             if now_contact.opted_out:  # a STOP was handled while this message was with the assistant
                 return [], None
         return list(rendered.bodies), rendered.choices
+
+    async def _keyword(self, request: Request, contact: store.Contact, found: Keyword, message_sid: str,
+                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple[list[str], Optional[tuple]]:
+        """STOP, START, HELP, their Spanish words, and ESPAÑOL / ENGLISH (never seen by NLU, except the language
+        switch, which the assistant gets as `/set_language{"language": ...}`)."""
+        url_db = self.database_url
+        domain = self._domain(request.app)
+        phone = contact.phone
+        language = contact.language
+        if found.command == SET_LANGUAGE or (found.language and contact.language is None):
+            # ESPAÑOL / ENGLISH always; AYUDA, PARAR, ... only tell a number's language before its conversation did.
+            await asyncio.to_thread(store.set_language, phone, found.language, url_db)
+            language = found.language
+        reply_in = found.language or language or DEFAULT_LANGUAGE
+        if found.command == OPT_OUT:
+            changed = await asyncio.to_thread(store.set_opted_out, phone, True, url_db)
+            logger.info("SMS %s: %s opted out%s", message_sid, mask_phone(phone), "" if changed else " (already)")
+            return ([reply_text("opted_out", domain, reply_in)] if changed else []), None
+        if found.command == OPT_IN:
+            changed = await asyncio.to_thread(store.set_opted_out, phone, False, url_db)
+            logger.info("SMS %s: %s opted in%s", message_sid, mask_phone(phone), "" if changed else " (already)")
+            if language is not None:  # e.g. ESPAÑOL texted while opted out: the conversation follows now
+                await self._tell_language(request.app, contact, language, message_sid, on_new_message)
+            return [reply_text("opted_in", domain, reply_in)], None
+        if found.command == HELP:
+            logger.info("SMS %s: HELP from %s (%s)", message_sid, mask_phone(phone), reply_in)
+            return [reply_text("help", domain, reply_in)], None
+        # SET_LANGUAGE
+        if contact.opted_out:
+            logger.info("SMS %s: %s chose %s while opted out; remembered, nothing sent", message_sid,
+                        mask_phone(phone), found.language)
+            return [], None
+        logger.info("SMS %s: %s chose %s -> conversation %s", message_sid, mask_phone(phone), found.language,
+                    contact.conversation_id)
+        bodies, choices = await self._converse(request, contact, language_payload(found.language), message_sid,
+                                               on_new_message)
+        if not bodies and not (await asyncio.to_thread(store.contact, phone, url_db)).opted_out:
+            bodies = [reply_text("language_set", domain, found.language)]
+        return bodies, choices
+
+    async def _conversation_state(self, app: Any, conversation_id: str) -> Optional[ConversationState]:
+        """Whether the assistant's conversation has a parent's message yet, and its `language` slot; None when
+        the channel cannot see the assistant's tracker store (then nothing is assumed)."""
+        agent = getattr(getattr(app or self.app, "ctx", None), "agent", None)
+        tracker_store = getattr(agent, "tracker_store", None)
+        if tracker_store is None:
+            return None
+        try:
+            tracker = tracker_store.retrieve(conversation_id)
+            if inspect.isawaitable(tracker):
+                tracker = await tracker
+        except Exception as error:  # noqa: BLE001 - the language is a nicety; the conversation goes on
+            logger.warning("SMS: could not read conversation %s (%s)", conversation_id, type(error).__name__)
+            return None
+        if tracker is None:
+            return ConversationState(False, None)
+        started = any(isinstance(event, UserUttered) for event in tracker.events)
+        try:
+            language = tracker.get_slot("language")
+        except Exception:  # noqa: BLE001 - a domain without the slot
+            language = None
+        return ConversationState(started, language if isinstance(language, str) else None)
+
+    async def _tell_language(self, app: Any, contact: store.Contact, language: str, message_sid: str,
+                             on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                             new_conversation_only: bool = False) -> bool:
+        """Send `/set_language{"language": ...}` to the assistant (its replies are not texted) unless its
+        conversation already has that language; with `new_conversation_only`, only to a conversation without
+        a parent's message yet. True when it was sent."""
+        state = await self._conversation_state(app, contact.conversation_id)
+        if state is None:
+            if new_conversation_only:
+                return False
+        elif (new_conversation_only and state.started) or state.language == language:
+            return False
+        logger.info("SMS %s: conversation %s told the number's language (%s)", message_sid, contact.conversation_id,
+                    language)
+        await on_new_message(UserMessage(
+            language_payload(language), SmsReplyCollector(), contact.conversation_id, input_channel=CHANNEL_NAME,
+            message_id=f"{message_sid}-language", metadata={"sms_from": contact.phone},
+        ))
+        return True
+
+    async def _follow_conversation_language(self, app: Any, contact: store.Contact) -> str:
+        """The conversation's language after a turn (the `language` slot), remembered for the number when it
+        differs; the number's remembered language when the tracker cannot be read."""
+        state = await self._conversation_state(app, contact.conversation_id)
+        language = state.language if state is not None else None
+        if language in LANGUAGES:
+            if language != contact.language:
+                await asyncio.to_thread(store.set_language, contact.phone, language, self.database_url)
+            return language
+        return contact.language or DEFAULT_LANGUAGE
 
     # --- Outbound (pushed) ------------------------------------------------------------------------------
 
@@ -379,7 +510,7 @@ class SmsInput(InputChannel):
         if contact.opted_out:
             logger.info("SMS push to %s not sent: the number opted out", mask_phone(contact.phone))
             return
-        rendered = render_batch(messages, reply_templates(self._domain()))
+        rendered = render_batch(messages, reply_templates(self._domain(), contact.language))
         if not rendered.bodies:
             return
         # A pushed message with buttons replaces the pending choices; one without keeps them.

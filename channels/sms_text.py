@@ -5,7 +5,9 @@
 - `render_batch`: the bot messages of one turn (text, buttons, images) to SMS bodies, buttons as numbered
   choices on their own line ("Reply 1 for Yes, please, 2 for No, thanks"), numbered across the turn.
 - `match_choice`: a reply of "1" or of a choice's title (any case) back to that button's payload.
-- `keyword`: the carrier keywords (STOP, START, HELP, ...), matched on the whole message.
+- `keyword` / `parse_keyword`: the carrier keywords (STOP, START, HELP, ...), their Spanish counterparts (AYUDA;
+  PARAR, ALTO, CANCELAR, BAJA) and the language switches (ESPAÑOL, ENGLISH, ...), matched on the whole message
+  in any case, with or without accents.
 - `twiml`: the webhook answer (<Response><Message>...</Message></Response>), XML-escaped.
 """
 from __future__ import annotations
@@ -24,11 +26,30 @@ MAX_SMS_CHARS = 320
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"
 HELP = "help"
+SET_LANGUAGE = "set_language"
+# Keyword (upper case, accents removed) -> command. The carriers' own words are language-neutral: the answer
+# follows the number's language. START stays the one opt-in word (the gateway knows it too).
 KEYWORDS = {
     **{word: OPT_OUT for word in ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")},
     **{word: OPT_IN for word in ("START", "UNSTOP")},
     "HELP": HELP,
 }
+# Words that also say which language the parent reads: (command, language).
+LANGUAGE_KEYWORDS = {
+    **{word: (OPT_OUT, "es") for word in ("PARAR", "ALTO", "CANCELAR", "BAJA")},
+    "AYUDA": (HELP, "es"),
+    "ESPANOL": (SET_LANGUAGE, "es"),
+    **{word: (SET_LANGUAGE, "en") for word in ("ENGLISH", "INGLES")},
+}
+_OPENING_PUNCTUATION = "\u00a1\u00bf"  # ¡ ¿
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A keyword message: the command, and the language the word itself is in (None: STOP, HELP, ...)."""
+
+    command: str
+    language: Optional[str] = None
 
 # A sentence ends at . ! ? or … (plus a closing quote or bracket) followed by whitespace; a line break ends
 # a unit too. Either way the whitespace is kept, so joining units back restores the text exactly.
@@ -175,10 +196,29 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Optional[str]:
     return None
 
 
+def _keyword_form(text: str) -> str:
+    """" ¡Español! " -> "ESPANOL": trimmed, outer punctuation off, accents off, upper case."""
+    word = (text or "").strip().rstrip(_TRAILING_PUNCTUATION + _OPENING_PUNCTUATION).strip()
+    word = word.lstrip(_OPENING_PUNCTUATION).strip()
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+
+
+def parse_keyword(text: str) -> Optional[Keyword]:
+    """The keyword the whole message is (see KEYWORDS and LANGUAGE_KEYWORDS), else None."""
+    word = _keyword_form(text)
+    if word in KEYWORDS:
+        return Keyword(KEYWORDS[word])
+    if word in LANGUAGE_KEYWORDS:
+        command, language = LANGUAGE_KEYWORDS[word]
+        return Keyword(command, language)
+    return None
+
+
 def keyword(text: str) -> Optional[str]:
-    """OPT_OUT, OPT_IN or HELP when the whole message is one of the carrier keywords (any case), else None."""
-    word = (text or "").strip().rstrip(_TRAILING_PUNCTUATION).strip().upper()
-    return KEYWORDS.get(word)
+    """OPT_OUT, OPT_IN, HELP or SET_LANGUAGE when the whole message is a keyword (any case, any accents), else None."""
+    found = parse_keyword(text)
+    return found.command if found else None
 
 
 def twiml(bodies: Sequence[str]) -> str:

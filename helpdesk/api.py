@@ -192,6 +192,7 @@ async def list_tickets(request: Request, scope: Scope) -> HTTPResponse:
     data = await in_store(
         request, service.list_queue, scope, request.app.ctx.district,
         status=query_arg(request, "status"), kind=query_arg(request, "kind"), school=query_arg(request, "school"),
+        language=query_arg(request, "language"),
         limit=int_arg(request, "limit", service.DEFAULT_LIMIT, 1, service.MAX_LIMIT),
     )
     return json_response(data)

@@ -27,7 +27,7 @@ import requests
 
 from helpdesk.config import ExternalConfig
 from helpdesk.http import DeliveryError, check_response, describe_exception
-from portal.models import TICKET_STATUSES
+from portal.models import LANGUAGE_NAMES, TICKET_STATUSES
 
 KIND_LABELS = {
     "account_reset": "Account reset",
@@ -94,6 +94,7 @@ def description(ticket: dict[str, Any]) -> str:
         f"Portal ticket: {ticket.get('id')} ({ticket.get('kind')}, {ticket.get('status')})",
         f"School: {ticket.get('school_id') or '-'}",
         f"Channel: {ticket.get('channel') or '-'}",
+        f"Language: {language_name(ticket.get('language'))}",
         f"Parent identity verified: {'yes' if ticket.get('verified') else 'no'}",
         f"Opened: {ticket.get('created_at') or '-'}",
         "",
@@ -101,6 +102,12 @@ def description(ticket: dict[str, Any]) -> str:
         ticket.get("transcript") or "-",
     ]
     return "\n".join(lines)
+
+
+def language_name(code: Any) -> str:
+    """"Spanish (es)" for staff; tickets from before revision 0005 are English."""
+    code = str(code or "en")
+    return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
 
 
 def change_text(change: dict[str, Any]) -> str:

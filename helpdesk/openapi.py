@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from portal.models import MESSAGE_AUTHORS, TICKET_KINDS, TICKET_STATUSES
+from portal.models import LANGUAGES, MESSAGE_AUTHORS, TICKET_KINDS, TICKET_STATUSES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _TICKET_ID = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -17,7 +17,7 @@ _STAFF = {"type": "string", "maxLength": 4000,
 
 def _errors(*codes: int) -> dict[str, Any]:
     text = {
-        400: "Malformed JSON, a missing or invalid field, or an unknown status/kind.",
+        400: "Malformed JSON, a missing or invalid field, or an unknown status/kind/language.",
         401: "Missing, malformed or unknown bearer token.",
         403: "The token's school scope does not cover the requested school.",
         404: "No such ticket (or it belongs to a school outside the token's scope).",
@@ -87,6 +87,8 @@ _DOCUMENT: dict[str, Any] = {
                 {"name": "status", "in": "query", "schema": {"type": "string", "enum": [*TICKET_STATUSES, "active"]},
                  "description": "One status, or `active` for open and in progress."},
                 {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(TICKET_KINDS)}},
+                {"name": "language", "in": "query", "schema": {"type": "string", "enum": list(LANGUAGES)},
+                 "description": "Only tickets of conversations in this language."},
                 {"name": "school", "in": "query", "schema": {"type": "string"},
                  "description": "School id (district tokens); a school token may only name its own school."},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000,
@@ -169,6 +171,8 @@ _DOCUMENT: dict[str, Any] = {
                 "external_id": {"type": "string", "nullable": True},
                 "assignee": {"type": "string", "nullable": True},
                 "handoff_state": {"type": "string", "nullable": True, "enum": ["waiting", "live", "ended", None]},
+                "language": {"type": "string", "enum": list(LANGUAGES),
+                             "description": "The conversation's language when the ticket was opened."},
                 "message_count": {"type": "integer"},
                 "created_at": {"type": "string", "format": "date-time"},
                 "updated_at": {"type": "string", "format": "date-time"},

@@ -15,7 +15,7 @@ from helpdesk import stats
 from helpdesk.auth import Scope
 from portal import handoff, outbox, tickets
 from portal.district import District
-from portal.models import ACTIVE_TICKET_STATUSES, TICKET_KINDS, TICKET_STATUSES, Ticket
+from portal.models import ACTIVE_TICKET_STATUSES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES, Ticket
 from portal.tickets import TicketError, TicketNotFound, TicketView
 
 DEFAULT_LIMIT = 200
@@ -38,17 +38,21 @@ def school_filter(scope: Scope, school: Optional[str]) -> tuple[Optional[str], b
 
 def list_queue(session: Session, scope: Scope, district: District, *, status: Optional[str] = None,
                kind: Optional[str] = None, school: Optional[str] = None,
-               limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
-    """The queue in scope (newest first) with counts by status and by kind; status "active" = open or in progress."""
+               limit: int = DEFAULT_LIMIT, language: Optional[str] = None) -> dict[str, Any]:
+    """The queue in scope (newest first) with counts by status and by kind; status "active" = open or in progress.
+
+    `language` ("en", "es") keeps only the tickets of conversations in that language (the counts stay whole)."""
     if status is not None and status not in (*TICKET_STATUSES, ACTIVE):
         raise TicketError(f"unknown status {status!r}; expected one of {', '.join((*TICKET_STATUSES, ACTIVE))}")
     if kind is not None and kind not in TICKET_KINDS:
         raise TicketError(f"unknown kind {kind!r}; expected one of {', '.join(TICKET_KINDS)}")
+    if language is not None and language not in LANGUAGES:
+        raise TicketError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     school_id, district_wide = school_filter(scope, school)
     views = tickets.list_tickets(
         session, status=None if status == ACTIVE else status, kind=kind,
         school_id=None if district_wide else school_id, limit=limit,
-        statuses=ACTIVE_TICKET_STATUSES if status == ACTIVE else None,
+        statuses=ACTIVE_TICKET_STATUSES if status == ACTIVE else None, language=language,
     )
     return {
         "scope": scope.to_dict(),

@@ -46,6 +46,7 @@ async def queue_fragment(request: Request, scope: Scope) -> HTTPResponse:
     data = await in_store(
         request, service.list_queue, scope, request.app.ctx.district,
         status=query_arg(request, "status"), kind=query_arg(request, "kind"), school=query_arg(request, "school"),
+        language=query_arg(request, "language"),
     )
     return html(views.queue_fragment(data))
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from html import escape
 from typing import Any, Iterable, Optional
 
-from portal.models import TICKET_KINDS, TICKET_STATUSES
+from portal.models import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES
 
 KIND_LABELS = {
     "account_reset": "Account reset",
@@ -53,6 +53,18 @@ def _options(values: Iterable[str], labels: dict[str, str], selected: Optional[s
         chosen = " selected" if value == selected else ""
         items.append(f'<option value="{e(value)}"{chosen}>{e(labels.get(value, value))}</option>')
     return "".join(items)
+
+
+def language_name(code: Optional[str]) -> str:
+    code = code or DEFAULT_LANGUAGE
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def language_badge(code: Optional[str]) -> str:
+    """"EN" / "ES" as a small badge, with the language's name for screen readers and on hover."""
+    code = code or DEFAULT_LANGUAGE
+    return (f'<abbr class="lang lang-{e(code)}" title="{e(language_name(code))}">'
+            f'{e(code.upper())}</abbr>')
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -114,6 +126,10 @@ def page(district_name: str) -> str:
           <label for="filter-kind">Kind</label>
           <select id="filter-kind" name="kind">{_options(TICKET_KINDS, KIND_LABELS, None, "Any kind")}</select>
         </div>
+        <div class="field">
+          <label for="filter-language">Language</label>
+          <select id="filter-language" name="language">{_options(LANGUAGES, LANGUAGE_NAMES, None, "Any language")}</select>
+        </div>
         <div class="field" id="filter-school-field" hidden>
           <label for="filter-school">School</label>
           <select id="filter-school" name="school"><option value="">All schools</option></select>
@@ -148,7 +164,7 @@ def queue_fragment(data: dict[str, Any]) -> str:
         rows = "".join(_queue_row(t) for t in tickets)
         table = f"""<table class="queue">
 <caption>{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}</caption>
-<thead><tr><th scope="col">Ticket</th><th scope="col">Status</th><th scope="col">Kind</th><th scope="col">School</th>
+<thead><tr><th scope="col">Ticket</th><th scope="col">Language</th><th scope="col">Status</th><th scope="col">Kind</th><th scope="col">School</th>
 <th scope="col">Parent verified</th><th scope="col">Assignee</th><th scope="col">Opened</th><th scope="col">Summary</th></tr></thead>
 <tbody>{rows}</tbody>
 </table>"""
@@ -169,6 +185,7 @@ def _queue_row(ticket: dict[str, Any]) -> str:
     return (
         f'<tr class="status-{e(ticket["status"])}">'
         f'<td><a href="#ticket-{ticket["id"]}" data-ticket-id="{ticket["id"]}">#{ticket["id"]}</a></td>'
+        f'<td>{language_badge(ticket.get("language"))}</td>'
         f'<td>{e(STATUS_LABELS.get(ticket["status"], ticket["status"]))}</td>'
         f'<td>{e(KIND_LABELS.get(ticket["kind"], ticket["kind"]))}{live}</td>'
         f'<td>{e(ticket.get("school_name") or ticket.get("school_id") or "-")}</td>'
@@ -267,6 +284,9 @@ def ticket_fragment(ticket: dict[str, Any], staff_name: str = "") -> str:
         ("Assignee", e(ticket.get("assignee") or "nobody yet")),
         ("Parent verified", "yes" if ticket["verified"] else "<strong>no</strong> - confirm who you talk to"),
         ("Channel", e(ticket["channel"])),
+        ("Language", f'{language_badge(ticket.get("language"))} {e(language_name(ticket.get("language")))}'
+                     + (" - the assistant wrote to the parent in Spanish; staff replies are sent as you type them"
+                        if ticket.get("language") == "es" else "")),
         ("Conversation", f'<code>{e(ticket["conversation_id"])}</code>'),
         ("Opened", when(ticket["created_at"])),
         ("Updated", when(ticket["updated_at"])),

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import db, privacy
-from portal.models import TICKET_KINDS, TICKET_STATUSES, Person
+from portal.models import LANGUAGE_NAMES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES, Person
 from portal.roster import RosterError, import_roster
 from portal.tickets import TicketError, TicketNotFound, TicketView, get_ticket, list_tickets, resolve_ticket
 
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--status", choices=TICKET_STATUSES)
     listing.add_argument("--school", metavar="ID", help="school id, e.g. org-maple-ridge-es")
     listing.add_argument("--kind", choices=TICKET_KINDS)
+    listing.add_argument("--language", choices=LANGUAGES, help="only tickets of conversations in this language")
     listing.add_argument("--json", action="store_true", help="print JSON")
     show = _add(actions, "show", "show one ticket with its audit trail", _tickets_show)
     show.add_argument("id", type=_ticket_id)
@@ -189,7 +190,8 @@ def _run_import(url: Optional[str], directory: Path, progress: bool) -> int:
 
 def _tickets_list(args: argparse.Namespace) -> int:
     with db.session_scope(args.database_url) as session:
-        tickets = list_tickets(session, status=args.status, school_id=args.school, kind=args.kind)
+        tickets = list_tickets(session, status=args.status, school_id=args.school, kind=args.kind,
+                               language=args.language)
     if args.json:
         print(json.dumps([_summary_dict(t) for t in tickets], indent=2))
     elif not tickets:
@@ -234,9 +236,9 @@ def _summary_dict(ticket: TicketView) -> dict:
 
 
 def _table(tickets: list[TicketView]) -> str:
-    rows = [("ID", "STATUS", "KIND", "SCHOOL", "VERIFIED", "CREATED (UTC)", "SUMMARY")]
+    rows = [("ID", "STATUS", "KIND", "SCHOOL", "VERIFIED", "LANG", "CREATED (UTC)", "SUMMARY")]
     rows += [
-        (str(t.id), t.status, t.kind, t.school_id or "-", "yes" if t.verified else "no",
+        (str(t.id), t.status, t.kind, t.school_id or "-", "yes" if t.verified else "no", t.language.upper(),
          t.created_at.strftime("%Y-%m-%d %H:%M"), _shorten(t.summary, 60))
         for t in tickets
     ]
@@ -249,6 +251,7 @@ def _describe(ticket: TicketView) -> str:
         f"Ticket {ticket.id}: {ticket.kind} ({ticket.status})",
         f"  school:       {ticket.school_id or '-'}",
         f"  conversation: {ticket.conversation_id} via {ticket.channel}",
+        f"  language:     {LANGUAGE_NAMES.get(ticket.language, ticket.language)} ({ticket.language})",
         f"  verified:     {'yes' if ticket.verified else 'no'}",
         f"  guardian:     {ticket.guardian_id or '-'}",
         f"  created:      {ticket.created_at.isoformat(timespec='seconds')}",
@@ -260,7 +263,7 @@ def _describe(ticket: TicketView) -> str:
     if ticket.details:
         lines += ["", "Details:", _indent(json.dumps(ticket.details, indent=2, sort_keys=True))]
     if ticket.assignee:
-        lines.insert(4, f"  assignee:     {ticket.assignee}")
+        lines.insert(5, f"  assignee:     {ticket.assignee}")
     lines += ["", "Transcript:", _indent(ticket.transcript or "-")]
     if ticket.messages:
         lines += ["", "Messages:"]

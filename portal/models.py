@@ -28,6 +28,10 @@ PERSON_ROLES = (STUDENT, *GUARDIAN_ROLES)
 ACCOUNT_STATUSES = ("none", "active", "disabled", "locked")
 TICKET_KINDS = ("account_reset", "household_fix", "key_not_received", "handoff", "other")
 TICKET_STATUSES = ("open", "in_progress", "resolved", "closed")
+# The languages the assistant speaks (the `language` slot's values); tickets and SMS numbers record one.
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}  # for staff (help desk, portal-admin)
 ACTIVE_TICKET_STATUSES = ("open", "in_progress")
 ACTIVE_TICKET_SQL = "status IN ('open', 'in_progress')"
 MESSAGE_AUTHORS = ("parent", "staff", "assistant")
@@ -199,6 +203,8 @@ class Ticket(Base):
     # Added by revision 0002: who claimed the ticket, and when it was resolved (time-to-resolve statistics).
     assignee = Column(String(255))
     resolved_at = Column(UTCDateTime)
+    # Added by revision 0005: the conversation's language ("en", "es") when the ticket was opened.
+    language = Column(String(8), nullable=False, default=DEFAULT_LANGUAGE, server_default=text("'en'"), index=True)
 
     events = relationship(
         "TicketEvent",

@@ -137,6 +137,7 @@ def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
         "summary": ticket.summary or "",
         "transcript": ticket.transcript or "",
         "assignee": ticket.assignee,
+        "language": ticket.language or "en",
         "created_at": ticket.created_at.isoformat() if ticket.created_at else None,
         "updated_at": ticket.updated_at.isoformat() if ticket.updated_at else None,
     }

@@ -4,7 +4,8 @@ Every function is one short unit of work (`portal.db.session_scope`) and returns
 so callers in the Rasa server run them with `asyncio.to_thread` and never hold a session across awaits.
 
 - Numbers: the first message from a number creates its row with a random conversation id; STOP/START set
-  `opted_out`; the buttons last offered to the number are kept as its pending choices.
+  `opted_out`; the buttons last offered to the number are kept as its pending choices; `language` is the
+  language the number reads ("en", "es"; None until it chose one or its conversation switched).
 - Inbound: `claim_inbound` inserts the MessageSid (primary key): of two deliveries of one message only one
   wins and processes it; the other gets the TwiML the winner stored with `finish_inbound` (or waits for it).
   A claim older than `stale_after` (its process died) can be taken over.
@@ -50,6 +51,7 @@ class Contact:
     opted_out: bool
     choices: tuple[Choice, ...]
     choices_at: Optional[datetime]
+    language: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _contact_view(row: SmsContact) -> Contact:
         Choice(str(c.get("title", "")), str(c.get("payload", "")))
         for c in (row.choices or []) if isinstance(c, dict)
     )
-    return Contact(row.phone, row.conversation_id, bool(row.opted_out), choices, row.choices_at)
+    return Contact(row.phone, row.conversation_id, bool(row.opted_out), choices, row.choices_at, row.language)
 
 
 def _outbound_view(row: SmsOutbound, opted_out: bool = False) -> Outbound:
@@ -167,6 +169,22 @@ def set_opted_out(phone: str, opted_out: bool, url: Optional[str] = None, now: O
         elif changed:
             row.opted_in_at = now
         return changed
+
+
+def set_language(phone: str, language: Optional[str], url: Optional[str] = None,
+                 now: Optional[datetime] = None) -> bool:
+    """Remember the language the number reads ("en", "es"; None forgets it); True when that changed it."""
+    now = now or utcnow()
+    contact(phone, url, now)
+    with db.session_scope(url) as session:
+        return session.execute(
+            update(SmsContact)
+            .where(SmsContact.phone == phone,
+                   SmsContact.language.isnot(None) if language is None else
+                   or_(SmsContact.language.is_(None), SmsContact.language != language))
+            .values(language=language, updated_at=now),
+            execution_options=_NO_SYNC,
+        ).rowcount == 1
 
 
 def set_choices(phone: str, choices: Sequence[Choice], url: Optional[str] = None,

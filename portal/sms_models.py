@@ -26,7 +26,7 @@ class SmsContact(Base):
     and tickets never show the number. `choices` are the numbered buttons last offered to this number
     ([{"title", "payload"}, ...]), so a reply of "1" maps back even after a restart or on another replica.
     `send_lease_until`/`send_lease_by`: the worker sending this number's outbox right now (one at a time,
-    so the messages to one number go out in order).
+    so the messages to one number go out in order). `language`: see revision 0005.
     """
 
     __tablename__ = "sms_contacts"
@@ -40,6 +40,8 @@ class SmsContact(Base):
     choices_at = Column(UTCDateTime)
     send_lease_until = Column(UTCDateTime)
     send_lease_by = Column(String(64))
+    # Revision 0005: the language the number chose ("en", "es"; keywords ESPAÑOL, ENGLISH, AYUDA, ...), or NULL.
+    language = Column(String(8))
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
 

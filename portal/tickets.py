@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from portal import conversations, handoff, outbox
 from portal.models import (
     ACTIVE_TICKET_STATUSES,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
     MESSAGE_AUTHORS,
     TICKET_KINDS,
     TICKET_STATUSES,
@@ -99,6 +101,8 @@ class TicketView:
     messages: tuple[TicketMessageView, ...] = ()
     # State of the ticket's latest live handoff: "waiting", "live", "ended", or None (never handed off).
     handoff_state: Optional[str] = None
+    # The conversation's language when the ticket was opened ("en", "es").
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def is_active(self) -> bool:
@@ -128,8 +132,11 @@ def open_ticket(
     guardian_id: Optional[str] = None,
     details: Optional[dict[str, Any]] = None,
     actor: str = "assistant",
+    language: Optional[str] = None,
 ) -> tuple[TicketView, bool]:
     """Open a ticket, or return the one already open for this conversation and kind.
+
+    `language` is the conversation's (the `language` slot): one of LANGUAGES, else the default "en".
 
     Returns (ticket, created). Safe under concurrency: a partial unique index allows one open or
     in-progress ticket per (conversation_id, kind); losing that race re-reads the winner's ticket.
@@ -146,7 +153,7 @@ def open_ticket(
         kind=kind, status="open", school_id=school_id, conversation_id=conversation_id,
         channel=channel or "unknown", verified=bool(verified), guardian_id=guardian_id,
         summary=summary or "", transcript=transcript or "", details=dict(details or {}),
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, language=ticket_language(language),
     )
     ticket.events.append(TicketEvent(at=now, actor=actor, from_status=None, to_status="open", note="opened"))
     try:
@@ -164,6 +171,21 @@ def open_ticket(
         return _view(existing), False
     log.info("opened ticket %s (%s) for school %s, verified=%s", ticket.id, kind, school_id, bool(verified))
     return _view(ticket), True
+
+
+def ticket_language(value: Any) -> str:
+    """A known language code ("es", "ES", " es " -> "es"); anything else is the default, English."""
+    code = str(value or "").strip().lower()
+    if code in LANGUAGES:
+        return code
+    if code:
+        log.warning("unknown conversation language %r; the ticket is recorded as %s", code[:20], DEFAULT_LANGUAGE)
+    return DEFAULT_LANGUAGE
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise TicketError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
 
 
 def _find_active(session: Session, conversation_id: str, kind: str) -> Optional[Ticket]:
@@ -196,9 +218,13 @@ def list_tickets(
     kind: Optional[str] = None,
     limit: Optional[int] = None,
     statuses: Optional[tuple[str, ...]] = None,
+    language: Optional[str] = None,
 ) -> list[TicketView]:
-    """Tickets, newest first, optionally filtered by status (or any of `statuses`), school and kind."""
+    """Tickets, newest first, optionally filtered by status (or any of `statuses`), school, kind and language."""
     statement = select(Ticket)
+    if language is not None:
+        _check_language(language)
+        statement = statement.where(Ticket.language == language)
     if status is not None:
         _check_status(status)
         statement = statement.where(Ticket.status == status)
@@ -479,4 +505,5 @@ def _view(ticket: Ticket) -> TicketView:
             for m in sorted(ticket.messages, key=lambda m: (m.at, m.id or 0))
         ),
         handoff_state=max(ticket.handoffs, key=lambda h: h.id).state if ticket.handoffs else None,
+        language=ticket.language or DEFAULT_LANGUAGE,
     )

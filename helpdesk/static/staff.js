@@ -67,7 +67,7 @@
 
   function filters() {
     var params = new URLSearchParams();
-    ["status", "kind", "school"].forEach(function (name) {
+    ["status", "kind", "school", "language"].forEach(function (name) {
       var value = $("filter-" + name).value;
       if (value) { params.set(name, value); }
     });

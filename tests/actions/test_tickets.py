@@ -88,3 +88,16 @@ async def test_declining_names_the_school_when_known(dispatcher, domain):
     known = slot_values(await ActionDeclineOffer().run(dispatcher, make_tracker("no", "deny", {"school": "org-riverbend-es"}), domain))
     unknown = slot_values(await ActionDeclineOffer().run(dispatcher, make_tracker("no", "deny"), domain))
     assert (known["outcome"], unknown["outcome"]) == ("declined", "declined_district")
+
+
+async def test_the_ticket_records_the_conversations_language(dispatcher, domain, store):
+    slots = {"ticket_kind": "account_reset", "school": "org-willow-creek-ms", "language": "es"}
+    await open_ticket(dispatcher, domain, "conv-espanol", slots)
+    await open_ticket(dispatcher, domain, "conv-english", {**slots, "language": "en"})
+    await open_ticket(dispatcher, domain, "conv-no-slot", {"ticket_kind": "account_reset",
+                                                          "school": "org-willow-creek-ms"})
+    with session_scope(store) as session:
+        languages = {c: tickets_for_conversation(session, c)[0].language
+                     for c in ("conv-espanol", "conv-english", "conv-no-slot")}
+    assert languages == {"conv-espanol": "es", "conv-english": "en", "conv-no-slot": "en"}
+
