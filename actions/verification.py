@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any, Callable, Optional
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -11,7 +12,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.school_form import validate_school_value
 from actions.store import StoreUnavailable, run_in_store
-from portal.facts import Facts, answered_name, find_contact, first_names, stated_facts, stated_name
+from portal.facts import (Facts, answered_name, date_readings, find_birth_date, find_contact, first_names, spanish_date,
+                          stated_facts, stated_name)
 from portal.identity import parse_birth_date, verify_guardian
 from portal.verification_limits import SENDER_KEY_MAX, is_blocked, record_failure, sms_sender_key
 
@@ -109,10 +111,20 @@ def check_messages(tracker: Tracker, since_failure: bool = True) -> list[tuple[s
             for i, e in enumerate(events) if i >= start and e.get("event") == "user"]
 
 
-def _slot_values(facts: Facts, with_name: bool = True) -> dict[str, Any]:
+def _slot_values(facts: Facts, with_name: bool = True, text: str = "", day_first_too: bool = False) -> dict[str, Any]:
+    """Slot values of stated facts; with `day_first_too` (a parent writing Spanish), a date that reads two ways
+    ("12/3/2015") is passed on as written, so that validation asks which one it is."""
+    born = facts.birth_date.isoformat() if facts.birth_date else None
+    if born and day_first_too and len(date_readings(text)) == 2:
+        born = text
     values = {"contact": facts.contact, "child_first_name": facts.child_name if with_name else None,
-              "child_birth_date": facts.birth_date.isoformat() if facts.birth_date else None}
+              "child_birth_date": born}
     return {slot: value for slot, value in values.items() if value is not None}
+
+
+def reads_dates_day_first_too(tracker: Tracker) -> bool:
+    """Parents writing Spanish may mean 12/3/2015 as March 12: such a date is confirmed before it is used."""
+    return tracker.get_slot("language") == "es"
 
 
 def _failed_attempt_facts(tracker: Tracker) -> dict[str, Any]:
@@ -142,15 +154,18 @@ def identity_facts(tracker: Tracker) -> dict[str, Any]:
     messages = check_messages(tracker, since_failure=False)
     earlier_dates = [stated_facts(text).birth_date for text, _before_form in messages[:-1]]
     year = next((born.year for born in reversed(earlier_dates) if born), None)
-    latest = stated_facts((tracker.latest_message or {}).get("text"), year)
+    latest_text = str((tracker.latest_message or {}).get("text") or "")
+    latest = stated_facts(latest_text, year)
+    day_first_too = reads_dates_day_first_too(tracker)
     found: dict[str, Any] = {}
     if latest.corrects and latest.any():
         if tracker.get_slot("lookup_feedback") == "verify_failed":
             found.update(_failed_attempt_facts(tracker))
-        found.update(_slot_values(latest))
+        found.update(_slot_values(latest, text=latest_text, day_first_too=day_first_too))
     missing_topic = tracker.get_slot("topic") == "missing_students"
     for text, before_form in reversed(check_messages(tracker)):
-        for slot, value in _slot_values(stated_facts(text), with_name=not (missing_topic and before_form)).items():
+        with_name = not (missing_topic and before_form)
+        for slot, value in _slot_values(stated_facts(text), with_name, text, day_first_too).items():
             if tracker.get_slot(slot) is None:
                 found.setdefault(slot, value)
     return found
@@ -234,7 +249,11 @@ class ValidateLookupForm(FormValidationAction):
 
     async def validate_child_birth_date(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                         domain: DomainDict) -> dict[str, Any]:
-        born = parse_birth_date(str(value or ""))
+        text = str(value or "")
+        readings = date_readings(text)
+        if reads_dates_day_first_too(tracker) and len(readings) == 2:
+            return which_date(*readings)
+        born = parse_birth_date(text) or _day_and_month_of_offered_date(tracker, text)
         if born:
             return await self._check_when_complete(tracker, "child_birth_date", born.isoformat())
         return _not_answered(value, "child_birth_date", "bad_date")
@@ -292,6 +311,20 @@ class ValidateLookupForm(FormValidationAction):
         if names:
             return feedback(None, missing_child_name=" and ".join(names))
         return feedback("bad_child_name", missing_child_name=None)
+
+
+def which_date(us_reading: date, day_first_reading: date) -> dict[str, Any]:
+    """Ask which of the two dates was meant ("¿el 12 de marzo de 2015 o el 3 de diciembre de 2015?")."""
+    return feedback("confirm_date", child_birth_date=None, date_choice_1=spanish_date(day_first_reading),
+                    date_choice_2=spanish_date(us_reading))
+
+
+def _day_and_month_of_offered_date(tracker: Tracker, text: str) -> Optional[date]:
+    """ "el 12 de marzo" after the parent was asked which of two dates: the year is that of the dates offered."""
+    if tracker.get_slot("lookup_feedback") != "confirm_date":
+        return None
+    offered = parse_birth_date(str(tracker.get_slot("date_choice_1") or ""))
+    return find_birth_date(text, year_if_missing=offered.year) if offered else None
 
 
 def _only(slot: str, values: dict[str, Any]) -> dict[str, Any]:

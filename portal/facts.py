@@ -147,6 +147,27 @@ def find_birth_date(text: Optional[str], year_if_missing: Optional[int] = None) 
     return None
 
 
+SPANISH_MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+                  "noviembre", "diciembre")
+_NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?![\d/.-])")
+
+
+def date_readings(text: Optional[str]) -> tuple[date, ...]:
+    """The plausible dates a numeric birth date in `text` can be: two for "12/3/2015" (December 3 as in the US,
+    March 12 as in Latin America), one for "3/14/2013" or "2013-03-14", none when there is no such date."""
+    match = _NUMERIC_DATE.search(_without_contacts(text or ""))
+    if not match:
+        return ()
+    first, second, year = int(match[1]), int(match[2]), full_year(match[3])
+    readings = [_make_date(year, first, second), _make_date(year, second, first)]
+    return tuple(dict.fromkeys(born for born in readings if born and _plausible(born)))
+
+
+def spanish_date(born: date) -> str:
+    """ "12 de marzo de 2015": how a date is shown to a parent writing in Spanish (never read two ways)."""
+    return f"{born.day} de {SPANISH_MONTHS[born.month - 1]} de {born.year}"
+
+
 def full_year(text: str) -> int:
     """A stated year; two digits mean the most recent year ending in them that is not in the future."""
     if len(text) != 2:

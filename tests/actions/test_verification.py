@@ -398,3 +398,52 @@ async def test_the_logs_never_show_the_facts(domain, caplog):
     assert talk.slots["lookup_feedback"] == "verify_failed" and caplog.records
     for fact in ("elena.petrova", "010-2005", "5550102005", "Ivan", "2010"):
         assert fact not in caplog.text
+
+
+# --- A date that reads two ways, from a parent writing Spanish (issue 12) ------------------------------------------------
+
+async def test_in_spanish_a_date_that_reads_two_ways_is_confirmed_before_the_check(domain):
+    talk = Conversation(domain, **BEN, slots={"language": "es"})
+    await talk.start()
+    assert await talk.say("ben.carter@example.com") == "child_first_name"
+    assert await talk.say("se llama Lily") == "child_birth_date"
+    assert await talk.say("nació el 3/9/2012") == "child_birth_date"
+    assert talk.slots["lookup_feedback"] == "confirm_date" and talk.slots.get("verified_guardian_id") is None
+    assert (talk.slots["date_choice_1"], talk.slots["date_choice_2"]) == ("3 de septiembre de 2012",
+                                                                          "9 de marzo de 2012")
+    assert not talk.slots.get("verify_attempts")  # nothing was checked, so no attempt is used
+    assert await talk.say("3 de septiembre de 2012") is None  # the button sends the date as text
+    assert talk.slots["verified_guardian_id"] == "g-ben-carter" and talk.slots["child_birth_date"] == "2012-09-03"
+
+
+async def test_in_spanish_the_day_and_month_alone_answer_which_date(domain):
+    talk = Conversation(domain, **BEN, slots={"language": "es"})
+    await talk.start()
+    await talk.say("ben.carter@example.com")
+    await talk.say("Lily")
+    assert await talk.say("3/9/2012") == "child_birth_date"
+    assert await talk.say("el 3 de septiembre") is None
+    assert talk.slots["verified_guardian_id"] == "g-ben-carter"
+
+
+async def test_in_spanish_a_two_way_date_given_with_the_other_facts_is_asked_about_not_guessed(domain):
+    talk = Conversation(domain, **BEN, slots={"language": "es"})
+    await talk.start()
+    assert await talk.say("mi correo es ben.carter@example.com, se llama Lily y nació el 3/9/2012") == \
+        "child_birth_date"
+    assert talk.slots["lookup_feedback"] == "confirm_date" and talk.slots.get("verified_guardian_id") is None
+
+
+@pytest.mark.parametrize("language, text", [("en", "9/3/2012"), ("es", "2012-09-03"), ("es", "3 de septiembre de 2012"),
+                                            ("es", "Sept 3 2012")])
+async def test_dates_that_read_one_way_or_english_conversations_are_checked_at_once(language, text):
+    tracker = make_tracker(text, slots={"contact": "ben.carter@example.com", "child_first_name": "Lily",
+                                        "language": language})
+    updates = await FORM.validate_child_birth_date(text, None, tracker, {})
+    assert updates["verified_guardian_id"] == "g-ben-carter" and updates["child_birth_date"] == "2012-09-03"
+
+
+async def test_in_spanish_a_day_over_twelve_reads_one_way():
+    tracker = make_tracker("15/3/2013", slots={"contact": "x@example.com", "child_first_name": "Lily", "language": "es"})
+    updates = await FORM.validate_child_birth_date("15/3/2013", None, tracker, {})
+    assert updates["lookup_feedback"] == "verify_failed"  # checked at once (against the wrong family: no match)

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from portal.facts import (Facts, answered_name, find_birth_date, find_contact, find_email, find_phone, first_names,
+from portal.facts import (Facts, answered_name, date_readings, spanish_date, find_birth_date, find_contact, find_email, find_phone, first_names,
                           full_year, is_correction, stated_facts, stated_name)
 
 
@@ -172,3 +172,24 @@ def test_corrections(text, corrects):
 def test_facts_of_one_message(text, facts):
     assert stated_facts(text) == facts
     assert stated_facts(text).any() is bool(facts.contact or facts.child_name or facts.birth_date)
+
+
+@pytest.mark.parametrize("text, readings", [
+    ("nació el 12/3/2015", [date(2015, 12, 3), date(2015, 3, 12)]),
+    ("9-3-12", [date(2012, 9, 3), date(2012, 3, 9)]),
+    ("12.3.2015", [date(2015, 12, 3), date(2015, 3, 12)]),
+    ("5/5/2015", [date(2015, 5, 5)]),
+    ("15/3/2015", [date(2015, 3, 15)]),
+    ("3/14/2013", [date(2013, 3, 14)]),
+    ("2013-03-14", []),
+    ("12 de marzo de 2015", []),
+    ("llámeme al 555-010-2002", []),
+    ("12/3/2099", []),
+])
+def test_a_numeric_date_can_read_two_ways(text, readings):
+    assert list(date_readings(text)) == readings
+
+
+def test_spanish_dates_are_written_out_and_read_back():
+    assert spanish_date(date(2015, 3, 12)) == "12 de marzo de 2015"
+    assert find_birth_date(spanish_date(date(2012, 9, 3))) == date(2012, 9, 3)
