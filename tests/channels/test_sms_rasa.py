@@ -13,8 +13,11 @@ from twilio.request_validator import RequestValidator
 
 from channels.response_variations import NLG_ENDPOINT_YAML
 from portal import sms as store
+from portal.db import session_scope
+from portal.tickets import tickets_for_conversation
 from tests.channels.test_sms_webhook import ACCOUNT, FROM_NUMBER, TOKEN, Gateway, new_sid, twilio_params
 from tests.e2e.servers import VENV_BIN, free_port, latest_model, server_env, wait_until_up
+from tests.e2e.test_spanish import ENGLISH_WORDS, SPANISH_PATHS, check_ending
 
 pytestmark = pytest.mark.e2e
 
@@ -106,3 +109,21 @@ def test_a_conversation_over_sms_with_numbered_choices_and_a_pushed_update(sms_r
     sms_rasa.trigger(conversation, "EXTERNAL_ticket_resolved", staff_message="Another update.", ticket_id="7")
     assert len(sms_rasa.gateway.requests) == 1  # nothing more to an opted-out number
     assert sms_rasa.say("what about my key?") == []
+
+
+@pytest.mark.parametrize("path", SPANISH_PATHS, ids=lambda p: p.persona)
+def test_persona_path_in_spanish_over_sms(sms_rasa, path):
+    """Each persona texts in Spanish from their own mobile number: the number is the first identity fact, so the
+    contact question is skipped; every text comes back in Spanish and the same ticket is opened (issue 12)."""
+    texts = sms_rasa.say(path.opener, path.phone)
+    assert "confirmar que es usted" in " ".join(texts), texts
+    for message in ("sí", path.school, path.child, path.born, *path.after):
+        texts = sms_rasa.say(message, path.phone)
+        assert texts, f"no text back for {message!r}"
+        assert all(len(text) <= 320 for text in texts)
+        assert not any(word in text for word in ENGLISH_WORDS for text in texts), texts
+    conversation = store.contact(path.phone, sms_rasa.database_url).conversation_id
+    with session_scope(sms_rasa.database_url) as session:
+        found = tickets_for_conversation(session, conversation)
+    check_ending(path, " ".join(texts), found)
+    assert sms_rasa.tracker(conversation)["slots"]["language"] == "es"
