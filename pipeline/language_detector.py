@@ -59,7 +59,7 @@ SPANISH_OPENERS_KEY = "spanish_openers"
 
 # English words Spanish-speaking parents use for the portal's things; they tell nothing about the language.
 DEFAULT_PORTAL_WORDS = [
-    "account", "activation", "app", "apps", "campus", "code", "email", "emails", "e-mail", "form", "grade",
+    "account", "activation", "app", "apps", "campus", "code", "email", "emails", "e-mail", "error", "form", "grade",
     "grades", "id", "infinite", "key", "keys", "link", "log", "login", "logout", "mail", "new", "ok", "okay",
     "online", "parent", "parents", "password", "passwords", "pin", "portal", "request", "reset", "school",
     "sign", "signin", "student", "students", "teacher", "text", "user", "username", "usernames", "web",
