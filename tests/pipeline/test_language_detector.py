@@ -184,3 +184,21 @@ def test_config_places_the_detector_after_the_classifier_and_the_synonyms():
     position = names.index("pipeline.language_detector.LanguageDetector")
     assert names.index("DIETClassifier") < position
     assert names.index("EntitySynonymMapper") < position
+
+
+def test_rasa_builds_the_pipeline_with_the_detector_between_the_synonyms_and_the_response_selector():
+    """Rasa's own graph validation accepts the component (its interface, its place), without training."""
+    from rasa.engine import validation
+    from rasa.engine.recipes.recipe import Recipe
+    from rasa.shared.data import TrainingType
+    from rasa.shared.utils.io import read_model_configuration
+
+    config = read_model_configuration(str(ROOT / "config.yml"))
+    graph = Recipe.recipe_for_name(config.get("recipe")).graph_config_for_recipe(
+        config, {}, training_type=TrainingType.BOTH)
+    validation.validate(graph)
+    nodes = graph.predict_schema.nodes
+    [detector_node] = [name for name in nodes if name.startswith("run_pipeline.language_detector.LanguageDetector")]
+    assert nodes[detector_node].needs["messages"].startswith("run_EntitySynonymMapper")
+    consumers = [name for name, node in nodes.items() if detector_node in node.needs.values()]
+    assert [name for name in consumers if name.startswith("run_ResponseSelector")]

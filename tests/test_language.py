@@ -1,0 +1,64 @@
+"""The conversation's language in the domain, the rules and the NLU data, as /tmp/es/DESIGN-es.md names them:
+slot and entity `language` ("en" / "es"), intent `set_language`, reply `utter_language_set`."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.core.domain import Domain
+
+ROOT = Path(__file__).resolve().parents[1]
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+RULES = yaml.safe_load((ROOT / "data" / "rules" / "language.yml").read_text())["rules"]
+EXAMPLES = yaml.safe_load((ROOT / "data" / "nlu" / "language.yml").read_text())["nlu"][0]["examples"]
+ES_CONDITION = [{"type": "slot", "name": "language", "value": "es"}]
+
+
+def test_the_slot_changes_only_with_the_entity_and_does_not_steer_the_dialogue():
+    slot = DOMAIN["slots"]["language"]
+    assert slot["type"] == "categorical" and slot["values"] == ["en", "es"] and slot["initial_value"] == "en"
+    assert slot["influence_conversation"] is False
+    assert slot["mappings"] == [{"type": "from_entity", "entity": "language"}]
+    assert DOMAIN["session_config"]["carry_over_slots_to_new_session"] is True
+
+
+def test_the_entity_is_not_a_dialogue_feature():
+    """The detector adds it to most messages; the stories and rules were written without it."""
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    assert "language" in domain.entities
+    for intent in ("greet", "get_account", "set_language", "inform"):
+        assert "language" not in domain.intent_properties[intent]["used_entities"]
+        assert "school" in domain.intent_properties[intent]["used_entities"]
+    assert "set_language" in domain.intents
+
+
+def test_the_confirmation_has_an_english_default_and_a_spanish_variation():
+    variations = DOMAIN["responses"]["utter_language_set"]
+    assert [v for v in variations if not v.get("condition")] == [{"text": "OK, I'll answer in English."}]
+    spanish = [v for v in variations if v.get("condition") == ES_CONDITION]
+    assert [v["text"] for v in spanish] == ["Listo, le contesto en español. ¿En qué le puedo ayudar?"]
+
+
+@pytest.mark.parametrize("loop", [None, *DOMAIN["forms"]])
+def test_the_switch_is_answered_in_and_out_of_every_form(loop):
+    """In a form the switch is answered and the open question is asked again (now in the new language)."""
+    wanted = [{"intent": "set_language"}, {"action": "utter_language_set"}]
+    if loop:
+        wanted += [{"action": loop}, {"active_loop": loop}]
+    matching = [r for r in RULES if r["steps"] == wanted
+                and (r.get("condition") or None) == ([{"active_loop": loop}] if loop else None)]
+    assert len(matching) == 1
+    if loop:
+        assert matching[0]["wait_for_user_input"] is False
+
+
+def test_the_examples_tag_only_en_and_es():
+    values = re.findall(r'"value": "(\w+)"', EXAMPLES)
+    assert set(values) == {"en", "es"}
+    assert len(values) == EXAMPLES.count('"entity": "language"')
+    plain = {re.sub(r"\[([^\]]*)\]\{[^}]*\}", r"\1", line[2:]) for line in EXAMPLES.splitlines() if line.startswith("- ")}
+    for phrase in ("español", "en español por favor", "hablo español", "spanish please", "in English please",
+                   "inglés", "ESPAÑOL", "ESPANOL", "ENGLISH"):
+        assert phrase in plain
