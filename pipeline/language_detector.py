@@ -18,11 +18,14 @@ that says nothing about language leaves the conversation as it was. It says noth
   No English single word switches back ("hi", "thanks", "ok" are everyday words for Spanish speakers too).
 
 Spanglish: Spanish-speaking parents name the portal's things in English ("la key no funciona", "no me deja hacer
-login", "olvidé mi password"). Those words (`portal_words`) say nothing about the language, so they are taken
-out before the detector reads the message; the Spanish words left decide.
+login", "olvidé mi password") and quote its English messages (me sale "activation key already used"). Those
+words (`portal_words`) and quoted text say nothing about the language, so they are taken out before the
+detector reads the message; the words left decide.
 
 The detector is lingua-language-detector limited to English and Spanish, built once, with a minimum relative
-distance between the two: below it lingua answers "unsure" and nothing is added.
+distance between the two: below it lingua answers "unsure". Its n-grams can be unsure of a short Spanish
+message made mostly of little words ("puse la y me sale"); then the little words that only one language has
+decide (`FUNCTION_WORDS`: two or more of one language, none of the other), else nothing is added.
 
 The explicit switch (intent `set_language`: "español", "in English please", ESPAÑOL, the widget's toggle) is
 the classifier's and the payload's business: its `language` entity is kept when its value is "en" or "es", found
@@ -57,13 +60,16 @@ SKIP_INTENTS_KEY = "skip_intents"
 PORTAL_WORDS_KEY = "portal_words"
 SPANISH_OPENERS_KEY = "spanish_openers"
 
-# English words Spanish-speaking parents use for the portal's things; they tell nothing about the language.
+# English words Spanish-speaking parents use for the portal's things, and the words of the portal's English
+# labels and messages as domain.yml and knowledge.yml quote them ("Forgot your password?", "Session expired",
+# "Key already used", "Security email", "Lunch money"): they tell nothing about the parent's language.
 DEFAULT_PORTAL_WORDS = [
-    "account", "activation", "app", "apps", "campus", "code", "email", "emails", "e-mail", "error", "form", "grade",
-    "grades", "id", "infinite", "key", "keys", "link", "log", "login", "logout", "mail", "new", "ok", "okay",
-    "online", "parent", "parents", "password", "passwords", "pin", "portal", "request", "reset", "school",
-    "sign", "signin", "student", "students", "teacher", "text", "user", "username", "usernames", "web",
-    "website", "wifi",
+    "account", "activation", "already", "app", "apps", "campus", "click", "code", "email", "emails", "e-mail",
+    "error", "expired", "forgot", "form", "grade", "grades", "id", "infinite", "key", "keys", "link", "locked",
+    "log", "login", "logout", "lunch", "mail", "new", "ok", "okay", "online", "parent", "parents", "password",
+    "passwords", "pin", "portal", "request", "reset", "school", "security", "session", "sign", "signin",
+    "student", "students", "teacher", "text", "ticket", "used", "user", "username", "usernames", "web", "website",
+    "wifi",
 ]
 DEFAULT_SPANISH_OPENERS = [
     "hola", "gracias", "muchas gracias", "buenas", "buenos días", "buenos dias", "buenas tardes", "buenas noches",
@@ -78,11 +84,24 @@ DATE_WORDS = {
     "octubre", "noviembre", "diciembre", "ene", "abr", "ago", "dic", "de", "del", "of", "the", "st", "nd", "rd",
     "th", "el",
 }
+# Short words only one of the two languages has. When lingua is unsure, at least MIN_FUNCTION_WORDS of one
+# language and none of the other decide ("puse la y me sale": la, y). "no", "me", "a", "se" are in neither.
+FUNCTION_WORDS = {
+    "es": {"el", "la", "los", "las", "un", "una", "y", "o", "que", "qué", "de", "del", "en", "por", "para", "con",
+           "sin", "mi", "mis", "su", "sus", "es", "está", "esta", "pero", "como", "cómo", "donde", "dónde",
+           "cuando", "cuándo", "porque", "muy", "lo", "le", "les", "nos", "yo", "ya", "hay", "tengo", "puedo"},
+    "en": {"the", "and", "or", "my", "is", "are", "it", "to", "of", "for", "with", "i", "you", "your", "this",
+           "that", "what", "how", "where", "when", "why", "can", "can't", "do", "does", "don't", "doesn't",
+           "did", "not", "have", "has", "was", "am", "be", "in", "on", "at", "he", "she", "his", "her", "we"},
+}
+MIN_FUNCTION_WORDS = 2
 # An explicit switch DIETClassifier did not tag: the language named in the words.
 _NAMED = {"es": re.compile(r"\b(espa[ñn]ol|spanish|castellano)\b", re.IGNORECASE),
           "en": re.compile(r"\b(ingl[eé]s|english)\b", re.IGNORECASE)}
 
 _EMAIL = re.compile(r"\S+@\S+")
+# What the portal shows, quoted by the parent: 'me sale "activation key has already been used"'.
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»')
 _URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # A "word" with a digit in it (keys, dates, phone numbers, ids) is not a word.
@@ -91,8 +110,17 @@ _WITH_DIGIT = re.compile(r"\S*\d\S*")
 
 def words(text: str, portal_words: set[str]) -> list[str]:
     """The words of `text` that can show its language, lower-cased (see the module docstring)."""
-    text = _WITH_DIGIT.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", text)))
+    text = _WITH_DIGIT.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", _QUOTED.sub(" ", text))))
     return [w for w in (m.lower() for m in _WORD.findall(text)) if w not in portal_words]
+
+
+def by_function_words(found: list[str]) -> Optional[str]:
+    """The language whose function words the message has (at least two), when the other's are absent."""
+    counts = {code: sum(w in vocabulary for w in found) for code, vocabulary in FUNCTION_WORDS.items()}
+    sure = [code for code, count in counts.items() if count >= MIN_FUNCTION_WORDS]
+    if len(sure) == 1 and all(count == 0 for code, count in counts.items() if code != sure[0]):
+        return sure[0]
+    return None
 
 
 def looks_like_a_name(text: str, max_words: int) -> bool:
@@ -179,7 +207,9 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
         if len(found) < self.min_words or all(w in DATE_WORDS for w in found):
             return None
         language = self.detector.detect_language_of(" ".join(found))
-        return LANGUAGES.get(language) if language is not None else None
+        if language is not None:
+            return LANGUAGES[language]
+        return by_function_words(found)
 
     def entity(self, text: str, language: str) -> Dict[Text, Any]:
         return {ENTITY_ATTRIBUTE_TYPE: LANGUAGE_ENTITY, ENTITY_ATTRIBUTE_VALUE: language,
