@@ -62,3 +62,33 @@ def test_the_examples_tag_only_en_and_es():
     for phrase in ("español", "en español por favor", "hablo español", "spanish please", "in English please",
                    "inglés", "ESPAÑOL", "ESPANOL", "ENGLISH"):
         assert phrase in plain
+
+
+async def _reply_after(entities: list[dict], slots: dict | None = None) -> tuple[str, str]:
+    """(slot language, text of utter_language_set) after a message with `entities`, as Rasa would set and say."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("parent", [SlotSet(k, v) for k, v in (slots or {}).items()],
+                                               slots=domain.slots)
+    tracker.update(UserUttered("x", intent={"name": "set_language", "confidence": 1.0}, entities=entities))
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    for event in await ActionExtractSlots(None).run(CollectingOutputChannel(), nlg, tracker, domain):
+        tracker.update(event)
+    reply = await nlg.generate("utter_language_set", tracker, "rest")
+    return tracker.get_slot("language"), reply["text"]
+
+
+@pytest.mark.parametrize("entities, slots, expected", [
+    ([{"entity": "language", "value": "es"}], {}, ("es", "Listo, le contesto en español. ¿En qué le puedo ayudar?")),
+    ([{"entity": "language", "value": "en"}], {"language": "es"}, ("en", "OK, I'll answer in English.")),
+    ([], {"language": "es"}, ("es", "Listo, le contesto en español. ¿En qué le puedo ayudar?")),   # kept
+    ([], {}, ("en", "OK, I'll answer in English.")),                                              # English first
+])
+def test_the_entity_sets_the_slot_and_the_reply_follows_it(entities, slots, expected):
+    import asyncio
+    assert asyncio.run(_reply_after(entities, slots)) == expected
