@@ -92,3 +92,18 @@ async def _reply_after(entities: list[dict], slots: dict | None = None) -> tuple
 def test_the_entity_sets_the_slot_and_the_reply_follows_it(entities, slots, expected):
     import asyncio
     assert asyncio.run(_reply_after(entities, slots)) == expected
+
+
+@pytest.mark.parametrize("payload, intent, language", [('/set_language{"language":"es"}', "set_language", "es"),
+                                                       ('/greet{"language":"es"}', "greet", "es"),
+                                                       ('/set_language{"language":"en"}', "set_language", "en")])
+def test_rasa_reads_the_widgets_payloads(payload, intent, language):
+    """The payloads the web chat sends (channels/inbound.py lets them through), as Rasa's RegexMessageHandler
+    reads them against the domain."""
+    from rasa.nlu.classifiers.regex_message_handler import RegexMessageHandler
+    from rasa.shared.nlu.training_data.message import Message
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    [message] = RegexMessageHandler().process([Message(data={"text": payload})], domain)
+    assert message.get("intent")["name"] == intent
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("language", language)]
