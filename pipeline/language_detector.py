@@ -9,7 +9,8 @@ that says nothing about language leaves the conversation as it was. It says noth
 - messages with fewer than `min_words` words once numbers, dates, e-mail addresses, web addresses, phone
   numbers, activation keys and the portal's English words are taken out (see below);
 - names and school names: a short message in which every word is capitalised ("Jose Garcia", "María",
-  "Maple Ridge Elementary");
+  "Maple Ridge Elementary"); inside a sentence, capitalised words are left out as names ("no, va a Willow
+  Creek": the school's name is English whatever the parent's language);
 - one-word answers: "ok", "sí", "si", "no", "ya". A yes or no is typed by both groups of parents in the middle
   of a flow, and "sí" answers a question asked in the conversation's current language: switching there would
   change language in the middle of a question on one word. The parent's next sentence, or "español", decides.
@@ -64,10 +65,10 @@ SPANISH_OPENERS_KEY = "spanish_openers"
 # labels and messages as domain.yml and knowledge.yml quote them ("Forgot your password?", "Session expired",
 # "Key already used", "Security email", "Lunch money"): they tell nothing about the parent's language.
 DEFAULT_PORTAL_WORDS = [
-    "account", "activation", "already", "app", "apps", "campus", "click", "code", "email", "emails", "e-mail",
-    "error", "expired", "forgot", "form", "grade", "grades", "id", "infinite", "key", "keys", "link", "locked",
-    "log", "login", "logout", "lunch", "mail", "new", "ok", "okay", "online", "parent", "parents", "password",
-    "passwords", "pin", "portal", "request", "reset", "school", "security", "session", "sign", "signin",
+    "account", "activation", "already", "app", "apps", "campus", "click", "code", "congratulations", "e-mail",
+    "email", "emails", "error", "expired", "forgot", "form", "grade", "grades", "id", "infinite", "key", "keys",
+    "link", "locked", "log", "login", "logout", "lunch", "mail", "new", "ok", "okay", "online", "parent", "parents",
+    "password", "passwords", "pin", "portal", "request", "reset", "school", "security", "session", "sign", "signin",
     "student", "students", "teacher", "text", "ticket", "used", "user", "username", "usernames", "web", "website",
     "wifi",
 ]
@@ -108,10 +109,21 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _WITH_DIGIT = re.compile(r"\S*\d\S*")
 
 
+def _is_a_name_inside(match: re.Match, text: str) -> bool:
+    """A capitalised word inside a sentence ("va a Willow Creek", "my son Jose"): a school's or a person's name.
+    Not the first word of a sentence, not "I" / "I'm", not a word in capitals ("AYUDA")."""
+    word = match.group(0)
+    if not (word[0].isupper() and any(c.islower() for c in word[1:])) or word.startswith(("I'", "I’")):
+        return False
+    before = text[:match.start()].rstrip(" \t\"'“«(¿¡")
+    return bool(before) and before[-1] not in ".!?\n"
+
+
 def words(text: str, portal_words: set[str]) -> list[str]:
     """The words of `text` that can show its language, lower-cased (see the module docstring)."""
     text = _WITH_DIGIT.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", _QUOTED.sub(" ", text))))
-    return [w for w in (m.lower() for m in _WORD.findall(text)) if w not in portal_words]
+    return [m.group(0).lower() for m in _WORD.finditer(text)
+            if m.group(0).lower() not in portal_words and not _is_a_name_inside(m, text)]
 
 
 def by_function_words(found: list[str]) -> Optional[str]:

@@ -213,3 +213,16 @@ def test_rasa_builds_the_pipeline_with_the_detector_between_the_synonyms_and_the
 ])
 def test_quoted_portal_text_is_not_the_parents_language(detector, text, expected):
     assert languages(detector, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("no, va a Willow Creek", []),                      # the school's English name no longer reads English;
+    ("no, mi hijo va a Willow Creek", ["es"]),          # "no va a" alone is too little to be sure
+    ("mi hija Sofia va a Maple Ridge Elementary", ["es"]),
+    ("my son goes to Maple Ridge", ["en"]),
+    ("I'm trying to help my daughter Sofía", ["en"]),   # a Spanish name inside English
+    ("NO PUEDO ENTRAR AL PORTAL", ["es"]),              # written in capitals: not names
+    ("Hola. Mi hijo no aparece", ["es"]),               # a sentence's first word is not a name
+])
+def test_names_inside_a_sentence_are_no_evidence(detector, text, expected):
+    assert languages(detector, text) == expected
