@@ -7,7 +7,9 @@
 - A message starting with "/" is Rasa's way of sending an intent directly (button payloads). Parents may
   send what the buttons send: a known intent on its own, exactly one of the domain's button payloads, or one
   of the school question's buttons (`/inform{"school":"<a school id of district.yml>"}`) or of the knowledge
-  topics' buttons (`/faq{"kb_topic":"<a topic of knowledge.yml>"}`).
+  topics' buttons (`/faq{"kb_topic":"<a topic of knowledge.yml>"}`), or the web chat's language payloads: the
+  toggle's `/set_language{"language":"es"}` and the greeting that opens a chat in Spanish,
+  `/greet{"language":"es"}` ("en" or "es", spaces inside the braces allowed; no other value or entity).
   Intents that only the help desk triggers (`EXTERNAL_*`) and payloads carrying other entities (which
   would set slots directly) are refused: an EXTERNAL_* payload becomes an empty message (the assistant's
   "didn't get that"), anything else loses its leading "/" and is read as text.
@@ -17,6 +19,7 @@ replaced by a domain response of the same name when there is one.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Mapping, Optional
 
@@ -77,6 +80,28 @@ def _knowledge_payloads() -> set[str]:
         return set()
 
 
+LANGUAGE_INTENT = "set_language"
+# Intents webchat/widget.js sends with the entity `language` alone: the toggle, and the opening greeting.
+LANGUAGE_PAYLOAD_INTENTS = (LANGUAGE_INTENT, "greet")
+LANGUAGES = ("en", "es")
+
+
+def language_payload(language: str, intent: str = LANGUAGE_INTENT) -> str:
+    """The payload of the web chat's language toggle, or of its opening greeting (webchat/widget.js)."""
+    return f'/{intent}{{"language":"{language}"}}'
+
+
+def _is_language_payload(intent: str, rest: str) -> bool:
+    """`/set_language{"language":"en"|"es"}` or the same with greet, and nothing else in the braces."""
+    if intent not in LANGUAGE_PAYLOAD_INTENTS:
+        return False
+    try:
+        entities = json.loads(rest)
+    except ValueError:
+        return False
+    return isinstance(entities, dict) and list(entities) == ["language"] and entities["language"] in LANGUAGES
+
+
 def guard_payload(text: str, domain: Any = None) -> str:
     """`text` itself, unless it is an intent payload a parent may not send (see the module docstring)."""
     match = _PAYLOAD.match(text)
@@ -91,6 +116,8 @@ def guard_payload(text: str, domain: Any = None) -> str:
             return text
         if rest and text.strip() in _school_payloads() | _knowledge_payloads():
             return text.strip()
+        if rest and _is_language_payload(intent, rest):
+            return language_payload(json.loads(rest)["language"], intent)
         if rest and domain is not None and text.strip() in _button_payloads(domain):
             return text.strip()
     return text.lstrip("/").strip()

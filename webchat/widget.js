@@ -7,7 +7,7 @@
  *
  * The Socket.IO client (vendor/socket.io.min.js) and widget.css are loaded from the same folder as this file.
  * Message text is never parsed as HTML: every message is built from DOM nodes (text nodes and checked links).
- * See docs/webchat.md for the data attributes, history and push, and accessibility notes.
+ * See docs/webchat.md for the data attributes, history and push, the language toggle, and accessibility notes.
  */
 (function () {
   "use strict";
@@ -48,7 +48,11 @@
       slow: "The assistant hasn't answered yet. Please try again in a moment.",
       notSent: "Your message wasn't sent because we can't reach the help assistant. It's still in the box.",
       intro: "Ask about your Campus Parent portal account. Please don't type passwords here.",
-      image: "Image from the assistant"
+      image: "Image from the assistant",
+      // The language toggle offers the other language, in that language (lang="es" on the button). Its name
+      // is its visible word (WCAG 2.5.3, label in name: "ES" named "Español" fails axe), the title says more.
+      toggle: "Español",
+      toggleTitle: "Cambiar el chat a español"
     },
     es: {
       launcher: "Chatee con nosotros",
@@ -72,13 +76,22 @@
       slow: "El asistente todavía no ha contestado. Inténtelo de nuevo en un momento.",
       notSent: "Su mensaje no se envió porque no podemos conectar con el asistente. Sigue en el cuadro.",
       intro: "Pregunte sobre su cuenta del portal Campus Parent. No escriba contraseñas aquí.",
-      image: "Imagen del asistente"
+      image: "Imagen del asistente",
+      toggle: "English",
+      toggleTitle: "Switch the chat to English"
     }
   };
 
-  var lang = (attr("lang", document.documentElement.lang || "en") || "en").toLowerCase().split("-")[0];
-  var T = STRINGS[lang] || STRINGS.en;
-  if (!STRINGS[lang]) lang = "en";
+  function languageOf(value) {
+    var code = String(value || "").toLowerCase().split("-")[0];
+    return STRINGS[code] ? code : "";
+  }
+  function otherLanguage(code) { return code === "es" ? "en" : "es"; }
+  // What the assistant is sent when the parent presses the toggle (channels/inbound.py lets exactly this through).
+  function languagePayload(code) { return '/set_language{"language":"' + code + '"}'; }
+
+  var lang;   // "en" or "es": the widget's own words, the `lang` attributes, and the conversation's language
+  var T;
 
   var config = {
     serverUrl: attr("server-url", window.location.origin),
@@ -131,7 +144,8 @@
     var image = typeof entry.image === "string" ? entry.image : "";
     if (!text && !image) return null;
     return { sender: entry.sender, text: text, image: image, buttons: cleanButtons(entry.buttons), ts: entry.ts || 0,
-             tab: typeof entry.tab === "string" ? entry.tab : "", id: typeof entry.id === "string" ? entry.id : "" };
+             tab: typeof entry.tab === "string" ? entry.tab : "", id: typeof entry.id === "string" ? entry.id : "",
+             lang: languageOf(entry.lang) };
   }
 
   function loadTranscript() {
@@ -177,6 +191,11 @@
     saveTranscript(state.transcript);
   }
 
+  // The parent's choice on this device (the toggle) first, then the page: data-lang, <html lang>, the browser.
+  lang = languageOf(store.get("lang")) || languageOf(attr("lang", "")) || languageOf(document.documentElement.lang) ||
+    languageOf(navigator.language) || "en";
+  T = STRINGS[lang];
+
   // ---------------------------------------------------------------------------------------------------
   // State
   // ---------------------------------------------------------------------------------------------------
@@ -192,6 +211,8 @@
     offline: false,     // the offline notice is showing
     waiting: false,     // a parent message is waiting for its answer
     initPending: false,
+    languagePending: false, // the toggle was pressed while offline: tell the assistant once connected
+    statusKey: "",      // the status line's sentence (a key of STRINGS), so it follows the toggle
     everConnected: false,
     replyTimer: null
   };
@@ -252,7 +273,10 @@
     onclick: function () { close(); } }, [svg(ICON_CLOSE)]);
   var newChatBtn = el("button", { type: "button", className: "text-button", "aria-label": T.newChatLabel,
     title: T.newChatLabel, text: T.newChat, onclick: function () { newConversation(); } });
-  var header = el("div", { className: "header" }, [titleEl, el("div", { className: "header-actions" }, [newChatBtn, closeBtn])]);
+  var langBtn = el("button", { type: "button", className: "text-button lang-toggle",
+    onclick: function () { setLanguage(otherLanguage(lang), true); } });
+  var header = el("div", { className: "header" }, [titleEl, el("div", { className: "header-actions" },
+    [langBtn, newChatBtn, closeBtn])]);
 
   var intro = el("p", { className: "intro", text: T.intro });
   var list = el("ol", { className: "messages", "aria-label": T.conversation });
@@ -276,8 +300,9 @@
     placeholder: T.placeholder, enterkeyhint: "send"
   });
   var sendBtn = el("button", { type: "submit", className: "send", text: T.send });
+  var inputLabel = el("label", { "for": uid + "-input", className: "visually-hidden", text: T.inputLabel });
   var form = el("form", { className: "composer", onsubmit: function (event) { event.preventDefault(); sendTyped(); } }, [
-    el("label", { "for": uid + "-input", className: "visually-hidden", text: T.inputLabel }), input, sendBtn
+    inputLabel, input, sendBtn
   ]);
 
   var panel = el("section", {
@@ -289,6 +314,60 @@
   });
 
   var wrapper = el("aside", { className: "ppchat", lang: lang, "aria-label": config.title }, [panel, launcher, announcer]);
+  var launcherLabel = launcher.querySelector(".launcher-label");
+  var typingLabel = typing.querySelector(".visually-hidden");
+
+  // Every word of the widget's own in the current language (T), and `lang` on the widget's root and panel.
+  function applyStrings() {
+    wrapper.setAttribute("lang", lang);
+    panel.setAttribute("lang", lang);
+    launcherLabel.textContent = T.launcher;
+    closeBtn.setAttribute("aria-label", T.close);
+    closeBtn.setAttribute("title", T.close);
+    newChatBtn.textContent = T.newChat;
+    newChatBtn.setAttribute("aria-label", T.newChatLabel);
+    newChatBtn.setAttribute("title", T.newChatLabel);
+    langBtn.textContent = T.toggle;
+    langBtn.setAttribute("lang", otherLanguage(lang));
+    langBtn.setAttribute("title", T.toggleTitle);
+    intro.textContent = T.intro;
+    list.setAttribute("aria-label", T.conversation);
+    typingLabel.textContent = T.typing;
+    offlineText.textContent = T.offline;
+    retryBtn.textContent = T.retry;
+    input.setAttribute("placeholder", T.placeholder);
+    inputLabel.textContent = T.inputLabel;
+    sendBtn.textContent = T.send;
+    statusLine.textContent = state.statusKey ? T[state.statusKey] : "";
+    updateLauncher();
+  }
+
+  // The toggle (send = true) or another tab's toggle (send = false, that tab told the assistant).
+  function setLanguage(code, send) {
+    if (!STRINGS[code]) return;
+    var changed = code !== lang;
+    lang = code;
+    T = STRINGS[lang];
+    store.set("lang", lang);
+    applyStrings();
+    renderAll();
+    if (!send || !changed) return;
+    if (emitMessage(languagePayload(lang))) {
+      state.languagePending = false;
+      setWaiting(true);
+    } else {
+      state.languagePending = true;
+    }
+  }
+
+  // The payload that opens a conversation carries the language when it is Spanish (the assistant's slot
+  // `language` starts as English): "/greet" becomes '/greet{"language":"es"}'.
+  function initPayload() {
+    var payload = config.initPayload;
+    if (lang !== "en" && /^\/[A-Za-z_][\w-]*$/.test(payload)) payload += '{"language":"' + lang + '"}';
+    return payload;
+  }
+  applyStrings();
 
   function mount() {
     var css = el("link", { rel: "stylesheet", href: new URL("widget.css", baseUrl).href });
@@ -361,7 +440,7 @@
       if (PAYLOAD_RE.test(entry.text.trim())) {
         var button = lastButtons.filter(function (b) { return b.payload === entry.text.trim(); })[0];
         if (!button) return;
-        shown.push({ sender: "parent", text: button.title, buttons: [], image: "", ts: entry.ts });
+        shown.push({ sender: "parent", text: button.title, buttons: [], image: "", ts: entry.ts, lang: entry.lang });
       } else {
         shown.push(entry);
       }
@@ -377,7 +456,7 @@
       var src = safeHttpUrl(entry.image);
       if (src) bubble.appendChild(el("img", { src: src, alt: T.image, className: "image" }));
     }
-    var item = el("li", { className: "message " + entry.sender }, [
+    var item = el("li", { className: "message " + entry.sender, lang: entry.lang || null }, [
       el("span", { className: "visually-hidden", text: entry.sender === "parent" ? T.you : T.assistant }),
       bubble
     ]);
@@ -415,8 +494,9 @@
     while (announcer.childNodes.length > 3) announcer.removeChild(announcer.firstChild);
   }
 
-  function setStatus(text) {
-    statusLine.textContent = text || "";
+  function setStatus(key) {
+    state.statusKey = key || "";
+    statusLine.textContent = key ? T[key] : "";
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -439,6 +519,9 @@
       if (duplicate) { renderAll(); return false; }
     }
     entry.tab = TAB_ID;
+    // The widget's language when the line was written: the best it knows of the line's language (the
+    // assistant answers in the conversation's language, which the toggle sets).
+    entry.lang = entry.lang || lang;
     state.transcript.push(entry);
     if (state.transcript.length > config.maxTranscript) state.transcript = state.transcript.slice(-config.maxTranscript);
     saveTranscript(state.transcript);
@@ -461,6 +544,8 @@
         state.transcript = merged;
       }
       renderAll();
+    } else if (event.key === config.storageKey + ".lang" && languageOf(event.newValue)) {
+      setLanguage(languageOf(event.newValue), false); // toggled in another tab, which told the assistant
     } else if (event.key === config.storageKey + ".session_id" && event.newValue !== state.sessionId) {
       state.sessionId = event.newValue; // null after "New chat" there: this tab waits for the new id
       state.transcript = loadTranscript();
@@ -478,7 +563,7 @@
         state.replyTimer = null;
         typing.hidden = true;
         state.waiting = false;
-        setStatus(T.slow);
+        setStatus("slow");
       }, config.replyTimeoutMs);
     }
     scrollToEnd();
@@ -515,7 +600,7 @@
   function sendTyped() {
     var text = input.value.trim();
     if (!text) return;
-    if (!emitMessage(text)) { showOffline(); setStatus(T.notSent); return; }
+    if (!emitMessage(text)) { showOffline(); setStatus("notSent"); return; }
     input.value = "";
     setStatus("");
     addEntry({ sender: "parent", text: text, image: "", buttons: [], ts: Date.now() });
@@ -523,7 +608,7 @@
   }
 
   function sendButton(button) {
-    if (!emitMessage(button.payload)) { showOffline(); setStatus(T.notSent); return; }
+    if (!emitMessage(button.payload)) { showOffline(); setStatus("notSent"); return; }
     setStatus("");
     addEntry({ sender: "parent", text: button.title, image: "", buttons: [], ts: Date.now() });
     setWaiting(true);
@@ -548,7 +633,7 @@
     var wasOffline = state.offline;
     state.offline = false;
     offlineBox.hidden = true;
-    if (wasOffline) setStatus(T.reconnected);
+    if (wasOffline) setStatus("reconnected");
   }
 
   function loadSocketIo(callback) {
@@ -605,7 +690,11 @@
         state.everConnected = true;
         if (state.initPending && config.initPayload) {
           state.initPending = false;
-          if (emitMessage(config.initPayload)) setWaiting(true);
+          state.languagePending = false; // the opening payload carries the language
+          if (emitMessage(initPayload())) setWaiting(true);
+        } else if (state.languagePending) {
+          state.languagePending = false;
+          if (emitMessage(languagePayload(lang))) setWaiting(true);
         }
       });
       socket.on("bot_uttered", onBotMessage);
@@ -639,7 +728,7 @@
   function retry() {
     offlineBox.hidden = true;
     setState("connecting");
-    setStatus(T.connecting);
+    setStatus("connecting");
     if (state.socket && !state.socket.connected) {
       state.socket.disconnect(); // stops the back-off timer; connect() starts a new attempt at once
       state.socket.connect();
@@ -709,7 +798,8 @@
     if (!state.socket) connect();
     else if (state.connected && state.initPending && !state.transcript.length) {
       state.initPending = false;
-      if (emitMessage(config.initPayload)) setWaiting(true);
+      state.languagePending = false;
+      if (emitMessage(initPayload())) setWaiting(true);
     }
     if (focus) input.focus();
   }
@@ -738,6 +828,7 @@
 
   function newConversation() {
     resetLocal();
+    state.languagePending = false; // the new conversation's opening payload carries the language
     state.initPending = !!config.initPayload;
     reconnect();
     input.focus();

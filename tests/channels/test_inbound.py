@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from rasa.shared.core.domain import Domain
 
-from channels.inbound import guard_payload
+from channels.inbound import guard_payload, language_payload
 from tests.e2e.servers import PROJECT_ROOT
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
@@ -31,3 +31,40 @@ def test_school_buttons_pass_without_a_domain():
     """A channel whose agent has no domain loaded yet still lets the school buttons through."""
     assert guard_payload('/inform{"school":"org-maple-ridge-es"}') == '/inform{"school":"org-maple-ridge-es"}'
     assert guard_payload('/inform{"verified_guardian_id":"g"}') == 'inform{"verified_guardian_id":"g"}'
+
+
+@pytest.mark.parametrize("payload, passed_as", [
+    ('/set_language{"language":"es"}', '/set_language{"language":"es"}'),
+    ('/set_language{"language":"en"}', '/set_language{"language":"en"}'),
+    ('/set_language{ "language": "es" }', '/set_language{"language":"es"}'),
+    ('/greet{"language":"es"}', '/greet{"language":"es"}'),     # the widget opens a chat in Spanish
+])
+def test_the_web_chat_language_toggle_passes(payload, passed_as):
+    """webchat/widget.js sends these from its EN/ES button; the slot `language` takes the entity."""
+    assert guard_payload(payload, DOMAIN) == passed_as
+    assert guard_payload(payload) == passed_as
+
+
+@pytest.mark.parametrize("payload", [
+    '/set_language{"language":"fr"}',
+    '/set_language{"language":"es","verified_guardian_id":"g-ben-carter"}',
+    '/set_language{"language":["es"]}',
+    '/set_language{"language":"es"}@0.2',
+    '/set_language{"school":"org-maple-ridge-es"}',
+    '/inform{"language":"es"}',
+    '/get_account{"language":"es"}',
+    '/greet{"language":"es","school":"org-maple-ridge-es"}',
+    '/set_language{language:es}',
+])
+def test_other_language_payloads_are_read_as_text(payload):
+    assert guard_payload(payload, DOMAIN) == payload[1:]
+
+
+def test_the_payloads_are_the_ones_the_widget_sends():
+    """webchat/widget.js builds '/set_language{"language":"' + code + '"}' and appends '{"language":"' + lang + '"}'
+    to its opening payload: the same strings language_payload() makes."""
+    widget = (PROJECT_ROOT / "webchat" / "widget.js").read_text()
+    assert """'/set_language{"language":"' + code + '"}'""" in widget
+    assert language_payload("es") == '/set_language{"language":"' + "es" + '"}'
+    assert """payload += '{"language":"' + lang + '"}'""" in widget
+    assert language_payload("es", "greet") == "/greet" + '{"language":"' + "es" + '"}'

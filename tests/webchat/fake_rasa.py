@@ -50,6 +50,9 @@ STEP_1 = ("Step 1 of 7: Fill in the Parent Portal request form for Maple Ridge E
           "https://maple.cedarvalley.example.org/parents/portal")
 STEP_2 = ("Step 2 of 7: The school emails you an activation key. It's a code of 32 letters and numbers. "
           "Check your spam folder too.")
+# utter_language_set (domain.yml), for the widget's language toggle.
+LANGUAGE_SET = {"en": "OK, I'll answer in English.", "es": "Listo, le contesto en español. ¿En qué le puedo ayudar?"}
+GREETING_ES = "¡Hola! Le ayudo con el portal Campus Parent de Cedar Valley. ¿Qué necesita?"
 FALLBACK = "Sorry, I didn't get that. I can help with a portal account, the activation key, signing in, or seeing your kids."
 # Text that must never be turned into markup by the widget.
 HTML_PROBE = 'Look: <img src=x onerror="window.__pwned=1"> <b>bold?</b> javascript:alert(1) https://example.org/a_(b).'
@@ -58,8 +61,13 @@ HTML_PROBE = 'Look: <img src=x onerror="window.__pwned=1"> <b>bold?</b> javascri
 def reply_for(message: str) -> list[tuple[str, list[dict[str, str]]]]:
     text = message.strip()
     lowered = text.lower()
+    if text == '/greet{"language":"es"}':
+        return [(GREETING_ES, [])]
     if text == "/greet" or lowered in {"hi", "hello"}:
         return [(GREETING, MAIN_MENU)]
+    for code, confirmation in LANGUAGE_SET.items():
+        if text == '/set_language{"language":"%s"}' % code:
+            return [(confirmation, [])]
     if text == "/get_account" or "account" in lowered:
         return [(ASK_SCHOOL, SCHOOLS)]
     if text.startswith("/inform") and "org-maple-ridge-es" in text:

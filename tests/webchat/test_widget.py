@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.webchat.conftest import AXE_JS, WEBCHAT, FakeRasa, StaticServer
-from tests.webchat.fake_rasa import ASK_SCHOOL, GREETING, STEP_1, STEP_2
+from tests.webchat.fake_rasa import ASK_SCHOOL, GREETING, GREETING_ES, LANGUAGE_SET, STEP_1, STEP_2
 
 OFFLINE_TEXT = "We can't reach the help assistant right now"
 RAW_ERROR = re.compile(r"error|exception|traceback|websocket|xhr|econn|socket\.io|undefined|null", re.I)
@@ -434,17 +434,89 @@ def test_phone_width_360(browser: Any, fake_rasa: FakeRasa, static_server: Stati
         context.close()
 
 
+def lang_attributes(page: Any) -> dict[str, Any]:
+    """The `lang` of the widget's root, its panel, its toggle, and of each message shown."""
+    return page.evaluate("""() => {
+        const root = document.querySelector('#ppchat-host').shadowRoot;
+        return {root: root.querySelector('.ppchat').getAttribute('lang'),
+                panel: root.querySelector('.panel').getAttribute('lang'),
+                toggle: root.querySelector('.lang-toggle').getAttribute('lang'),
+                messages: [...root.querySelectorAll('.message')].map(li => li.getAttribute('lang'))};
+    }""")
+
+
 def test_spanish_interface(page: Any, fake_rasa: FakeRasa, static_server: StaticServer) -> None:
-    """data-lang="es": the widget's own words in Spanish (the assistant's words come from the domain)."""
+    """data-lang="es": the widget's own words in Spanish, and the conversation opens in Spanish (the greeting
+    carries the entity `language`, so the assistant's slot is Spanish from the first reply)."""
     page.goto(static_server.page(fake_rasa, lang="es"))
     page.get_by_role("button", name="Chatee con nosotros").click()
     expect()(page.get_by_role("textbox", name="Escriba su pregunta")).to_be_focused()
     expect()(page.get_by_role("button", name="Enviar")).to_be_visible()
-    assert page.evaluate("() => document.querySelector('#ppchat-host').shadowRoot"
-                         ".querySelector('.panel').getAttribute('lang')") == "es"
-    assistant_says(page, GREETING)
+    expect()(page.get_by_role("button", name="English")).to_have_attribute("title", "Switch the chat to English")
+    assistant_says(page, GREETING_ES)
+    assert lang_attributes(page) == {"root": "es", "panel": "es", "toggle": "en", "messages": ["es"]}
     sid = session_id(page)
-    assert [m["metadata"] for m in fake_rasa.received() if m["session_id"] == sid] == [{"language": "es"}]
+    assert [(m["message"], m["metadata"]) for m in fake_rasa.received() if m["session_id"] == sid] == [
+        ('/greet{"language":"es"}', {"language": "es"})]
+
+
+def test_language_toggle(page: Any, fake_rasa: FakeRasa, static_server: StaticServer) -> None:
+    """The EN/ES button tells the assistant (/set_language) and switches every word of the widget's own."""
+    page.goto(static_server.page(fake_rasa))
+    open_widget(page)
+    assistant_says(page, GREETING)
+    toggle = page.get_by_role("button", name="Español", exact=True)
+    expect()(toggle).to_have_attribute("title", "Cambiar el chat a español")
+    toggle.click()
+
+    assistant_says(page, LANGUAGE_SET["es"])
+    expect()(page.get_by_role("dialog", name="Parent Portal help")).to_be_visible()
+    expect()(page.get_by_role("textbox", name="Escriba su pregunta")).to_have_attribute("placeholder",
+                                                                                       "Escriba su pregunta…")
+    expect()(page.get_by_role("button", name="Enviar")).to_be_visible()
+    expect()(page.get_by_role("button", name="Cerrar el chat")).to_be_visible()
+    expect()(page.get_by_role("button", name="Empezar un chat nuevo y borrar esta conversación de este dispositivo")
+             ).to_have_text("Chat nuevo")
+    expect()(page.get_by_role("list", name="Conversación")).to_be_visible()
+    expect()(page.get_by_role("button", name="English", exact=True)).to_have_attribute("lang", "en")
+    # The payload is not shown as the parent's message; each message keeps the language it was written in.
+    assert messages(page) == [("assistant", GREETING), ("assistant", LANGUAGE_SET["es"])]
+    assert lang_attributes(page) == {"root": "es", "panel": "es", "toggle": "en", "messages": ["en", "es"]}
+    sid = session_id(page)
+    mine = [m for m in fake_rasa.received() if m["session_id"] == sid]
+    assert [(m["message"], m["metadata"]) for m in mine] == [
+        ("/greet", {"language": "en"}), ('/set_language{"language":"es"}', {"language": "es"})]
+    assert serious(run_axe(page)) == []
+
+    # The choice stays on this device: after a reload the widget is still in Spanish.
+    page.reload()
+    expect()(page.get_by_role("textbox", name="Escriba su pregunta")).to_be_visible()
+    assert lang_attributes(page)["messages"] == ["en", "es"]
+    wait_online(page)
+
+    page.get_by_role("button", name="English", exact=True).click()
+    assistant_says(page, LANGUAGE_SET["en"])
+    expect()(page.get_by_role("textbox", name="Type your question")).to_be_visible()
+    expect()(page.get_by_role("button", name="Español", exact=True)).to_be_visible()
+    assert lang_attributes(page) == {"root": "en", "panel": "en", "toggle": "es", "messages": ["en", "es", "en"]}
+    assert [m["message"] for m in fake_rasa.received() if m["session_id"] == sid][-1] == '/set_language{"language":"en"}'
+    assert page.errors == []
+
+
+def test_language_toggle_while_offline(page: Any, spare_fake_rasa: FakeRasa, static_server: StaticServer) -> None:
+    """Pressed while the assistant can't be reached: the words switch at once, and the offline notice with
+    them; the assistant is told once the chat is connected (here: the conversation opens in Spanish)."""
+    page.goto(static_server.page(spare_fake_rasa, attempts=0))   # nobody listens yet
+    open_widget(page)
+    expect()(page.get_by_role("alert")).to_contain_text(OFFLINE_TEXT)
+    page.get_by_role("button", name="Español", exact=True).click()
+    expect()(page.get_by_role("alert")).to_contain_text("No podemos conectar con el asistente")
+    expect()(page.get_by_role("button", name="Intentar de nuevo")).to_be_visible()
+    spare_fake_rasa.start()
+    page.get_by_role("button", name="Intentar de nuevo").click()
+    assistant_says(page, GREETING_ES)
+    sid = session_id(page)
+    assert [m["message"] for m in spare_fake_rasa.received() if m["session_id"] == sid] == ['/greet{"language":"es"}']
 
 
 def test_new_chat_forgets_the_conversation_on_this_device(page: Any, fake_rasa: FakeRasa,
