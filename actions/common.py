@@ -33,27 +33,36 @@ def conversation_language(tracker: Tracker) -> str:
     return language if language in LANGUAGES else LANGUAGES[0]
 
 
-def district_values(language: str = "en") -> dict[str, Any]:
-    """Slot values that every response may show (office hours written in `language`)."""
+# Values shown in replies that are words, not numbers or links, have a Spanish twin slot (`<name>_es`) that the
+# Spanish variations in domain.yml show: a reply is right in either language whenever it is spoken, also right
+# after the parent switched language, without any action re-setting values.
+SPANISH = "es"
+
+
+def district_values() -> dict[str, Any]:
+    """Slot values that every response may show."""
     config = district()
     return {
         "district_short_name": config.short_name,
         "district_phone": config.phone,
-        "district_hours": config.hours(language),
+        "district_hours": config.hours("en"),
+        "district_hours_es": config.hours(SPANISH),
         "portal_url": config.portal_url,
     }
 
 
-def school_values(school: Optional[School], language: str = "en") -> dict[str, Any]:
+def school_values(school: Optional[School]) -> dict[str, Any]:
     """Slot values describing the chosen school (all None when no school is chosen)."""
     if school is None:
-        return {"school": None, "school_name": None, "school_phone": None, "school_hours": None,
-                "request_form_url": None}
+        return {"school": None, "school_name": None, "school_name_es": None, "school_phone": None,
+                "school_hours": None, "school_hours_es": None, "request_form_url": None}
     return {
         "school": school.id,
         "school_name": school.name,
+        "school_name_es": school.name_in(SPANISH),
         "school_phone": school.phone,
-        "school_hours": school.office_hours.describe(language),
+        "school_hours": school.office_hours.describe("en"),
+        "school_hours_es": school.office_hours.describe(SPANISH),
         "request_form_url": school.request_form_url,
     }
 
@@ -61,39 +70,13 @@ def school_values(school: Optional[School], language: str = "en") -> dict[str, A
 def attendance_reason(school: Optional[School], language: str = "en") -> str:
     """Why attendance is hidden, from district.yml (`attendance_reason_es` in Spanish, else the English text)."""
     config = district()
-    spanish = config.feature("attendance_reason_es", school) if language == "es" else None
+    spanish = config.feature("attendance_reason_es", school) if language == SPANISH else None
     return str(spanish or config.feature("attendance_reason", school) or "")
 
 
-def _slots_after(tracker: Tracker, events: list[EventType]) -> dict[str, Any]:
-    """The slot values once `events` are applied (a reset leaves only the slots set after it)."""
-    slots = dict(tracker.slots)
-    for event in events:
-        if event.get("event") == "reset_slots":
-            slots = {}
-        elif event.get("event") == "slot":
-            slots[event["name"]] = event.get("value")
-    return slots
-
-
-def values_in_language(tracker: Tracker, events: list[EventType]) -> list[EventType]:
-    """SlotSet events that put the words-bearing values the replies show (office hours, the attendance note) into
-    the conversation's language, for those set in another one (a value set before the parent switched)."""
-    slots = _slots_after(tracker, events)
-    language = slots.get("language") if slots.get("language") in LANGUAGES else LANGUAGES[0]
-    config = district()
-    school = config.school_by_id(slots.get("school"))
-    by_name = {s.name: s for s in config.schools}
-    wanted: dict[str, Any] = {"district_hours": config.hours(language)}
-    if school is not None:
-        wanted["school_hours"] = school.office_hours.describe(language)
-    ticket_school = by_name.get(slots.get("ticket_school_name"))
-    wanted["ticket_school_hours"] = (ticket_school.office_hours.describe(language) if ticket_school
-                                     else config.hours(language))
-    if slots.get("attendance_reason"):
-        wanted["attendance_reason"] = attendance_reason(school, language)
-    return [SlotSet(name, value) for name, value in wanted.items()
-            if slots.get(name) is not None and slots.get(name) != value]
+def attendance_values(school: Optional[School]) -> dict[str, Any]:
+    """The attendance note in both languages."""
+    return {"attendance_reason": attendance_reason(school), "attendance_reason_es": attendance_reason(school, SPANISH)}
 
 
 def slot_events(values: dict[str, Any]) -> list[EventType]:
@@ -160,8 +143,8 @@ class PortalAction(Action, ABC):
             await record_answer(tracker, answered)
         if tracker.get_slot("district_phone") is None:
             # The session start failed (action server down then): the replies still need the district's contact.
-            events = slot_events(district_values(conversation_language(tracker))) + events
-        return events + values_in_language(tracker, events)
+            events = slot_events(district_values()) + events
+        return events
 
 
 async def record_answer(tracker: Tracker, topic: str) -> None:

@@ -34,7 +34,7 @@ class ActionStartOver(PortalAction):
         language = conversation_language(tracker)
         # The parent's language stays too (a reset would put it back to English).
         kept = [SlotSet(name, tracker.get_slot(name)) for name in KEPT_ON_START_OVER] + [SlotSet("language", language)]
-        return [ActiveLoop(None), AllSlotsReset(), *kept, *slot_events(district_values(language)),
+        return [ActiveLoop(None), AllSlotsReset(), *kept, *slot_events(district_values()),
                 SlotSet("outcome", "started_over")]
 
 

@@ -41,7 +41,7 @@ def contact_values(school: Optional[School], language: str = "en") -> dict[str, 
         "contact_name": config.name, "contact_phone": config.phone, "contact_hours": hours,
     }
     if school is not None:
-        values.update(contact_name=school.name, contact_phone=school.phone,
+        values.update(contact_name=school.name_in(language), contact_phone=school.phone,
                       contact_hours=school.office_hours.describe(language))
     return values
 

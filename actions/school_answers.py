@@ -6,17 +6,16 @@ from typing import Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.common import PortalAction, attendance_reason, current_school, district, outcome
+from actions.common import PortalAction, attendance_values, current_school, district, outcome
 from portal.district import School
 
 
 def attendance_answer(school: Optional[School]) -> list[EventType]:
     """Whether attendance shows in the portal, per school when schools differ."""
     config = district()
-    reason = attendance_reason(school)  # in Spanish for a Spanish conversation: PortalAction.run
     visible = bool(config.feature("attendance_visible", school))
     name = "attendance_visible" if visible else "attendance_hidden"
-    return outcome(name if school else f"{name}_district", attendance_reason=reason)
+    return outcome(name if school else f"{name}_district", **attendance_values(school))
 
 
 def account_answer(school: School) -> list[EventType]:

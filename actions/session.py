@@ -7,11 +7,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import conversation_language, district_values, slot_events
+from actions.common import district_values, slot_events
 
 # A new session keeps the school, the failed-verification count and the language, never a verified identity.
-CARRIED_OVER = ("school", "school_name", "school_phone", "school_hours", "request_form_url", "verify_attempts",
-                "language")
+CARRIED_OVER = ("school", "school_name", "school_name_es", "school_phone", "school_hours", "school_hours_es",
+                "request_form_url", "verify_attempts", "language")
 
 
 class ActionSessionStart(Action):
@@ -24,5 +24,5 @@ class ActionSessionStart(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         carried = [SlotSet(name, tracker.get_slot(name)) for name in CARRIED_OVER
                    if tracker.get_slot(name) is not None]
-        values = district_values(conversation_language(tracker))
+        values = district_values()
         return [SessionStarted(), *carried, *slot_events(values), ActionExecuted("action_listen")]

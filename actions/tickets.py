@@ -38,11 +38,13 @@ def ticket_school_values(school: Optional[School]) -> dict[str, Any]:
     """What the parent is told about the school a ticket went to (the district office when none)."""
     if school is None:
         config = district()
-        return {"ticket_school_name": config.name, "ticket_school_phone": config.phone,
-                "ticket_school_hours": config.office_hours}
+        return {"ticket_school_name": config.name, "ticket_school_name_es": config.name,
+                "ticket_school_phone": config.phone, "ticket_school_hours": config.hours("en"),
+                "ticket_school_hours_es": config.hours("es")}
     values = school_values(school)
-    return {"ticket_school_name": values["school_name"], "ticket_school_phone": values["school_phone"],
-            "ticket_school_hours": values["school_hours"]}
+    return {"ticket_school_name": values["school_name"], "ticket_school_name_es": values["school_name_es"],
+            "ticket_school_phone": values["school_phone"], "ticket_school_hours": values["school_hours"],
+            "ticket_school_hours_es": values["school_hours_es"]}
 
 
 async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
@@ -115,8 +117,9 @@ STATUS_ES = {"open": "abierto", "in_progress": "en proceso", "resolved": "resuel
 
 
 def describe_tickets(tickets: list[Any], language: str = "en") -> str:
-    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states are data (states in `language`)."""
-    names = {s.id: s.name for s in district().schools}
+    """'#12 Maple Ridge Elementary (open); #15 ...': ids, schools and states (school names and states in
+    `language`)."""
+    names = {s.id: s.name_in(language) for s in district().schools}
     status = (lambda s: STATUS_ES.get(s, s)) if language == "es" else (lambda s: s.replace("_", " "))
     parts = [f"#{t.id} {names.get(t.school_id, t.school_id)} ({status(t.status)})" for t in tickets]
     return "; ".join(parts)

@@ -70,6 +70,11 @@ class School:
     creates_accounts: bool
     aliases: tuple[str, ...] = ()
     features: dict[str, Any] = field(default_factory=dict)
+    name_es: str = ""  # the school's name as Spanish replies say it ("Secundaria Willow Creek"); else `name`
+
+    def name_in(self, language: str) -> str:
+        """The school's name in `language` (its English name when the district file gives no Spanish one)."""
+        return (self.name_es if language == "es" else "") or self.name
 
     @property
     def button_payload(self) -> str:
@@ -144,7 +149,7 @@ def _core_words(text: str) -> list[str]:
 
 
 def _candidate_names(school: School) -> list[str]:
-    names = [school.name, *school.aliases]
+    names = [school.name, *school.aliases, *([school.name_es] if school.name_es else [])]
     distinctive = " ".join(w for w in _core_words(school.name) if w not in _SCHOOL_TYPE_WORDS)
     return [_normalise(n) for n in names] + ([distinctive] if distinctive else [])
 
@@ -226,6 +231,7 @@ def _parse_school(raw: dict[str, Any], index: int) -> School:
         creates_accounts=bool(raw.get("creates_accounts", False)),
         aliases=tuple(str(a) for a in raw.get("aliases", []) or []),
         features=dict(raw.get("features") or {}),
+        name_es=str(raw.get("name_es") or ""),
     )
 
 

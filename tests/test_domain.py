@@ -22,6 +22,8 @@ EXAMPLE_VALUES = {
     **district_values(), **school_values(LONGEST_SCHOOL),
     "ticket_school_name": LONGEST_SCHOOL.name, "ticket_school_phone": LONGEST_SCHOOL.phone,
     "ticket_school_hours": LONGEST_SCHOOL.office_hours.describe(),
+    "ticket_school_name_es": LONGEST_SCHOOL.name_in("es"), "ticket_school_hours_es": LONGEST_SCHOOL.office_hours.describe("es"),
+    "attendance_reason_es": load_district().features["attendance_reason_es"],
     "date_choice_1": "30 de septiembre de 2015", "date_choice_2": "30 de septiembre de 2015",
     "ticket_id": "100000", "masked_username": "b**************7", "children": "Alexandria, Benjamin, Christopher",
     "missing_children": "Alexandria and Christopher", "key_length": "31", "bad_characters": "G H K M P Q",

@@ -39,10 +39,6 @@ SMS_STOP_WORDS = ("stop", "cancel", "cancelar", "parar", "alto", "baja", "end", 
 _district = load_district()
 SPANISH_VALUES = {
     **EXAMPLE_VALUES,
-    "district_hours": _district.hours("es"),
-    "school_hours": LONGEST_SCHOOL.office_hours.describe("es"),
-    "ticket_school_hours": LONGEST_SCHOOL.office_hours.describe("es"),
-    "attendance_reason": _district.features["attendance_reason_es"],
     "missing_children": "Alexandria y Christopher",
     "staff_message": "Juntamos sus dos registros, así que ya salen todos sus hijos. Salga del portal y entre "
                      "otra vez. Llámenos si algo sigue mal.",
@@ -68,9 +64,16 @@ def _without_language(variation: dict[str, Any]) -> dict[str, Any]:
 ENGLISH_ONLY = {name: [_without_language(v) for v in texts if not is_spanish(v)] for name, texts in RESPONSES.items()}
 
 
+# Values that are words have a Spanish twin slot (`school_name_es`) that Spanish variations show instead.
+SPANISH_TWINS = ("district_hours", "school_name", "school_hours", "ticket_school_name", "ticket_school_hours",
+                 "attendance_reason")
+
+
 def placeholders(variation: dict[str, Any]) -> set[str]:
+    """The values a variation shows, a Spanish twin counted as the value it stands for."""
     texts = [variation["text"]] + [b["title"] for b in variation.get("buttons", [])]
-    return {name for text in texts for name in re.findall(r"{(\w+)}", text)}
+    names = {name for text in texts for name in re.findall(r"{(\w+)}", text)}
+    return {name[:-3] if name.endswith("_es") and name[:-3] in SPANISH_TWINS else name for name in names}
 
 
 def payloads(variation: dict[str, Any]) -> list[str]:

@@ -35,7 +35,7 @@ def test_answer_is_in_spanish_when_the_language_is_spanish():
 def test_spanish_answer_names_the_parents_school_with_its_hours_in_spanish():
     tracker = faq_tracker("report_absence", slots={"language": "es", "school": "org-willow-creek-ms"})
     values = run(ActionAnswerFaq(), tracker)
-    assert "Willow Creek Middle School" in values["kb_answer"] and "(555) 010-1202" in values["kb_answer"]
+    assert "Secundaria Willow Creek" in values["kb_answer"] and "(555) 010-1202" in values["kb_answer"]
     assert "(lun-vie 7:45am-4pm)" in values["kb_answer"]
 
 

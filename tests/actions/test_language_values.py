@@ -1,5 +1,6 @@
-"""Values shown inside replies follow the conversation's language: office hours, the attendance note, request states;
-the language itself survives "start over" and a new session."""
+"""Values shown inside replies have a Spanish twin slot that the Spanish replies show: office hours, school names,
+the attendance note; request states follow the language; the language itself survives "start over" and a new
+session."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ from rasa.shared.core.events import AllSlotsReset
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import district_values, school_values, values_in_language
+from actions.common import district_values, school_values
 from actions.conversation import ActionStartOver
 from actions.knowledge_base import ActionAnswerFaq
 from actions.school_answers import ActionAnswerForSchool
@@ -35,27 +36,42 @@ def test_a_real_tracker_always_has_a_language():
     assert tracker.current_slot_values()["language"] == "en"
 
 
-def test_spanish_conversation_gets_spanish_hours_from_any_action():
-    # district_hours was set in English at the session start; the parent then wrote in Spanish.
-    events = run(ActionAnswerFaq(), faq_tracker("grades", slots={"language": "es", "school": "org-willow-creek-ms",
-                                                                 **school_values(load_district().schools[1])}))
-    values = slot_values(events)
-    assert values["district_hours"] == "lun-vie 8am-4:30pm"
-    assert values["school_hours"] == "lun-vie 7:45am-4pm"
+def test_words_in_values_come_in_both_languages_whatever_the_conversations_language():
+    willow = load_district().school_by_id("org-willow-creek-ms")
+    assert school_values(willow) == {
+        "school": "org-willow-creek-ms", "school_name": "Willow Creek Middle School",
+        "school_name_es": "Secundaria Willow Creek", "school_phone": willow.phone,
+        "school_hours": "Mon-Fri 7:45am-4pm", "school_hours_es": "lun-vie 7:45am-4pm",
+        "request_form_url": willow.request_form_url}
+    values = district_values()
+    assert (values["district_hours"], values["district_hours_es"]) == ("Mon-Fri 8am-4:30pm", "lun-vie 8am-4:30pm")
 
 
-def test_english_conversation_gets_no_extra_events():
-    tracker = make_tracker("x", slots={"school": "org-willow-creek-ms", **school_values(load_district().schools[1])})
-    assert values_in_language(tracker, []) == []
-    events = run(ActionAnswerFaq(), faq_tracker("grades", slots={"language": "en"}))
-    assert "district_hours" not in slot_values(events)
+def test_every_spanish_variation_shows_the_spanish_twins():
+    """A Spanish reply never shows a words-bearing value meant for English replies (and the reverse)."""
+    import re
+
+    from tests.test_spanish_replies import RESPONSES, is_spanish
+
+    twins = {"district_hours", "school_name", "school_hours", "ticket_school_name", "ticket_school_hours",
+             "attendance_reason"}
+    for name, variations in RESPONSES.items():
+        for variation in variations:
+            shown = set(re.findall(r"{(\w+)}", str(variation)))
+            if is_spanish(variation):
+                assert not shown & twins, (name, shown & twins)
+            else:
+                assert not {f"{t}_es" for t in twins} & shown, name
 
 
-def test_switching_back_to_english_puts_the_english_hours_back():
-    tracker = make_tracker("x", slots={**district_values("es"), "language": "en", "ticket_school_name":
-                                       "Summit Ridge Academy", "ticket_school_hours": "lun-jue 8am-2pm"})
-    assert slot_values(values_in_language(tracker, [])) == {"district_hours": "Mon-Fri 8am-4:30pm",
-                                                             "ticket_school_hours": "Mon-Thu 8am-2pm"}
+def test_the_twins_are_slots_and_carried_into_a_new_session():
+    from actions.session import CARRIED_OVER
+    from tests.test_spanish_replies import SLOTS
+
+    for name in ("district_hours", "school_name", "school_hours", "ticket_school_name", "ticket_school_hours",
+                 "attendance_reason"):
+        assert f"{name}_es" in SLOTS
+    assert {"school_name_es", "school_hours_es"} <= set(CARRIED_OVER)
 
 
 def test_attendance_note_in_spanish():
@@ -63,7 +79,8 @@ def test_attendance_note_in_spanish():
                                                 "school": "org-maple-ridge-es"})
     values = slot_values(run(ActionAnswerForSchool(), tracker))
     assert values["outcome"] == "attendance_hidden"
-    assert values["attendance_reason"] == load_district().features["attendance_reason_es"]
+    assert values["attendance_reason_es"] == load_district().features["attendance_reason_es"]
+    assert values["attendance_reason"] == load_district().features["attendance_reason"]
     english = slot_values(run(ActionAnswerForSchool(), make_tracker("attendance", slots={
         "topic": "attendance", "school": "org-maple-ridge-es"})))
     assert english["attendance_reason"] == load_district().features["attendance_reason"]
@@ -73,19 +90,19 @@ def test_request_states_in_spanish():
     tickets = [SimpleNamespace(id=100, school_id="org-maple-ridge-es", status="open"),
                SimpleNamespace(id=101, school_id="org-willow-creek-ms", status="in_progress")]
     assert describe_tickets(tickets) == "#100 Maple Ridge Elementary (open); #101 Willow Creek Middle School (in progress)"
-    assert describe_tickets(tickets, "es") == ("#100 Maple Ridge Elementary (abierto); "
-                                               "#101 Willow Creek Middle School (en proceso)")
+    assert describe_tickets(tickets, "es") == ("#100 Primaria Maple Ridge (abierto); "
+                                               "#101 Secundaria Willow Creek (en proceso)")
 
 
 def test_start_over_keeps_the_language():
     values = slot_values(run(ActionStartOver(), make_tracker("empezar de nuevo", intent="start_over",
                                                              slots={"language": "es"})))
-    assert values["language"] == "es" and values["district_hours"] == "lun-vie 8am-4:30pm"
+    assert values["language"] == "es" and values["district_hours_es"] == "lun-vie 8am-4:30pm"
     assert slot_values(run(ActionStartOver(), make_tracker("start over", intent="start_over")))["language"] == "en"
 
 
 def test_a_new_session_keeps_the_language_and_shows_spanish_hours():
     values = slot_values(run(ActionSessionStart(), make_tracker("hola", slots={"language": "es"})))
-    assert values["language"] == "es" and values["district_hours"] == "lun-vie 8am-4:30pm"
+    assert values["language"] == "es" and values["district_hours_es"] == "lun-vie 8am-4:30pm"
     values = slot_values(run(ActionSessionStart(), make_tracker("hi")))
     assert "language" not in values and values["district_hours"] == "Mon-Fri 8am-4:30pm"
