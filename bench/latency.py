@@ -910,11 +910,11 @@ def phase_startup(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
     try:
         database_url = f"sqlite:///{workdir / 'portal.db'}"
         seed(database_url, workdir)  # an existing, seeded store, as on a machine where `make run` ran before
-        # 1. `make train`: Rasa's fingerprint check (nothing to train). --dry-run never trains.
+        # 1. `make train`: the project's fingerprint check (scripts/model_fingerprint.py; nothing to train).
         start = time.monotonic()
         with open(workdir / "train_check.log", "w") as f:
-            check = subprocess.run([str(VENV_BIN / "rasa"), "train", "--dry-run"], cwd=ROOT, env=base_env(),
-                                   stdout=f, stderr=subprocess.STDOUT)
+            check = subprocess.run([sys.executable, str(ROOT / "scripts" / "model_fingerprint.py"), "check"], cwd=ROOT,
+                                   env=base_env(), stdout=f, stderr=subprocess.STDOUT)
         out["train_check_s"] = time.monotonic() - start
         out["train_check_exit"] = check.returncode
         # 2. `make db`: seed-demo --if-empty on the seeded store.
@@ -1133,7 +1133,7 @@ def startup_section(res: Dict[str, Any]) -> str:
     s = res.get("startup")
     if s:
         lines.append(f"| `make run` on a trained project, until the first REST reply | **{s['total_s']:.1f} s** | sum of the rows below |")
-        lines.append(f"| · `make train`: Rasa's fingerprint check (`rasa train --dry-run`, nothing to train) | "
+        lines.append(f"| · `make train`: the fingerprint check (`scripts/model_fingerprint.py check`, nothing to train) | "
                      f"{s['train_check_s']:.1f} s | exit code {s['train_check_exit']} |")
         lines.append(f"| · `make db`: `portal-admin seed-demo --if-empty` on a seeded store | {s['db_s']:.1f} s | |")
         lines.append(f"| · scripts/run.sh: action server and help desk start, action server healthy | {s['actions_up_s']:.1f} s | |")
