@@ -227,7 +227,15 @@ class ValidateLookupForm(FormValidationAction):
 
     def extract_child_first_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
-        return _only("child_first_name", identity_facts(tracker))
+        found = _only("child_first_name", identity_facts(tracker))
+        if not found and (text := bare_answer(tracker, "child_first_name")):
+            found = _only("child_first_name", {"child_first_name": answered_name(text)})
+        return found
+
+    def extract_missing_child_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> dict[str, Any]:
+        text = bare_answer(tracker, "missing_child_name")
+        return {"missing_child_name": text} if text and first_names(text) else {}
 
     def extract_child_birth_date(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
@@ -311,6 +319,27 @@ class ValidateLookupForm(FormValidationAction):
         if names:
             return feedback(None, missing_child_name=" and ".join(names))
         return feedback("bad_child_name", missing_child_name=None)
+
+
+# Topics a lone name can be taken for by the classifier ("Lily" read as missing_students): the answer to a name
+# question is then still the answer. Control words (cancel, start over, a person, why) never are.
+MISREAD_AS_TOPIC = {"get_account", "find_request_form", "activation_key_help", "key_already_used", "missing_students",
+                    "attendance_missing", "forgot_password", "forgot_username", "no_key_email", "ticket_status",
+                    "change_school", "faq", "out_of_scope", "nlu_fallback"}
+BARE_ANSWER_MAX_WORDS = 3
+
+
+def bare_answer(tracker: Tracker, slot: str) -> Optional[str]:
+    """The latest message when it is a short answer to the open name question that the classifier took for a topic
+    (the domain's from_text mapping skips topic intents); None otherwise."""
+    message = tracker.latest_message or {}
+    text = str(message.get("text") or "").strip()
+    intent = (message.get("intent") or {}).get("name")
+    if tracker.get_slot("requested_slot") != slot or intent not in MISREAD_AS_TOPIC or text.startswith("/"):
+        return None
+    if "?" in text or not 0 < len(text.split()) <= BARE_ANSWER_MAX_WORDS:
+        return None
+    return text
 
 
 def which_date(us_reading: date, day_first_reading: date) -> dict[str, Any]:

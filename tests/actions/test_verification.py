@@ -4,12 +4,13 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import district_values
 from actions.verification import MAX_VERIFY_ATTEMPTS, ValidateLookupForm, first_names, looks_like_contact
-from tests.actions.conftest import make_tracker, slot_values
+from tests.actions.conftest import PROJECT_ROOT, make_tracker, slot_values
 
 FORM = ValidateLookupForm()
 DOMAIN_SLOTS = ["school", "contact", "child_first_name", "child_birth_date", "missing_child_name"]
@@ -133,7 +134,9 @@ async def test_a_date_without_a_year_or_impossible_is_asked_again(text):
 # --- The form over several turns ---------------------------------------------------------------------------------------
 
 DIGRESSION = "security_email"  # one of the intents the domain's from_text mappings skip (not_intent)
-DIGRESSIONS = {DIGRESSION, "why_verify"}
+# The intents the domain's from_text mappings skip (not_intent of the identity slots).
+DIGRESSIONS = set(yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())["slots"]["child_first_name"]["mappings"][0]
+                  ["not_intent"])
 
 
 def user(text: str, intent: str = "inform") -> dict[str, Any]:
@@ -447,3 +450,24 @@ async def test_in_spanish_a_day_over_twelve_reads_one_way():
     tracker = make_tracker("15/3/2013", slots={"contact": "x@example.com", "child_first_name": "Lily", "language": "es"})
     updates = await FORM.validate_child_birth_date("15/3/2013", None, tracker, {})
     assert updates["lookup_feedback"] == "verify_failed"  # checked at once (against the wrong family: no match)
+
+
+# --- A lone name read as a topic ----------------------------------------------------------------------------------------
+
+async def test_a_lone_name_taken_for_a_topic_is_still_the_answer_to_the_name_question(domain):
+    talk = Conversation(domain, **BEN)
+    await talk.start()
+    await talk.say("ben.carter@example.com")
+    assert await talk.say("Lily", intent="missing_students") == "child_birth_date"
+    assert talk.slots["child_first_name"] == "Lily"
+
+
+@pytest.mark.parametrize("text, intent", [("cancel", "cancel"), ("start over", "start_over"),
+                                          ("why do you need my kid's name?", "why_verify"),
+                                          ("I can't see all of my kids in the portal", "missing_students")])
+async def test_control_words_and_real_questions_are_not_taken_for_a_name(domain, text, intent):
+    talk = Conversation(domain, **BEN)
+    await talk.start()
+    await talk.say("ben.carter@example.com")
+    await talk.say(text, intent=intent)
+    assert talk.slots.get("child_first_name") is None

@@ -125,7 +125,7 @@ def test_a_knowledge_question_is_answered_in_spanish(servers, sender):
 
 
 def test_switching_language_on_request(servers, sender):
-    ask(servers, sender, "how do I get a parent portal account?")
+    assert servers.texts(sender, "how do I get a parent portal account?")
     assert language(servers, sender) == "en"
     ask(servers, sender, "español por favor")
     assert language(servers, sender) == "es"
