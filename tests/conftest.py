@@ -43,3 +43,17 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 def sender() -> str:
     """A fresh conversation id for each test."""
     return f"test-{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+def cli(db_url, capsys):
+    """Run portal-admin against the test store (the folder's own `db_url`); returns (exit code, stdout, stderr)."""
+    from portal.cli import main
+
+    def run(*argv: str):
+        code = main(["--database-url", db_url, *argv])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return run

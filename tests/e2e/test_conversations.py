@@ -12,14 +12,17 @@ from portal.tickets import tickets_for_conversation
 pytestmark = pytest.mark.e2e
 
 
-def ask(servers, sender, *messages):
-    """Send messages in order; the replies to the last one, joined into one text."""
+def ask(servers, sender, *messages, check=None):
+    """Send messages in order; the replies to the last one, joined into one text. Every reply fits 320
+    characters, and passes `check(message, text)` when one is given."""
     replies = []
     for message in messages:
         replies = servers.say(sender, message)
         assert replies, f"no reply to {message!r}"
         for reply in replies:
             assert len(reply.get("text", "")) <= 320
+            if check:
+                check(message, reply.get("text", ""))
     return " ".join(r.get("text", "") for r in replies), replies
 
 

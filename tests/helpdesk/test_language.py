@@ -10,7 +10,6 @@ import pytest
 from helpdesk import views
 from helpdesk.external import description
 from portal import db, outbox
-from portal.cli import main
 from portal.tickets import TicketError, get_ticket, list_tickets, reply_to_parent, resolve_ticket, ticket_language
 from tests.helpdesk.conftest import MAPLE, open_test_ticket
 
@@ -102,17 +101,6 @@ def test_notices_to_a_spanish_parent_are_intents_and_staff_text_is_unchanged(db_
     for row in rows:
         assert set(row.payload) == {"name", "entities"}
         assert row.payload["entities"]["staff_message"] == staff_text
-
-
-@pytest.fixture
-def cli(db_url, capsys):
-    def run(*argv: str):
-        code = main(["--database-url", db_url, *argv])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return run
 
 
 def test_portal_admin_lists_and_shows_the_language(cli, mixed):

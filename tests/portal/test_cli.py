@@ -13,18 +13,6 @@ from portal.tickets import change_status, open_ticket
 DEMO_ROSTER = db.PACKAGE_DIR / "demo" / "roster"
 
 
-@pytest.fixture
-def cli(db_url, capsys):
-    """Run portal-admin against the test store; returns (exit code, stdout, stderr)."""
-
-    def run(*argv: str):
-        code = main(["--database-url", db_url, *argv])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return code, out, err
-
-    return run
-
 
 def _tickets(db_url):
     with db.session_scope(db_url) as session:
