@@ -32,15 +32,19 @@ MAX_SENDER_CHARS = 128
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _PAYLOAD = re.compile(r"^/+([A-Za-z0-9_\-]*)(.*)$", re.DOTALL)
 
-# key -> (domain response name, default text)
-CHANNEL_SENTENCES: dict[str, tuple[str, str]] = {
+# key -> (domain response name, default text, Spanish default text)
+CHANNEL_SENTENCES: dict[str, tuple[str, str, str]] = {
     "too_long": ("utter_message_too_long",
                  "That message is too long for me. Please tell me in a sentence or two what you need "
-                 f"(at most {MAX_MESSAGE_CHARS:,} characters)."),
+                 f"(at most {MAX_MESSAGE_CHARS:,} characters).",
+                 "Ese mensaje es muy largo para mí. Dígame en una o dos frases qué necesita "
+                 f"(máximo {MAX_MESSAGE_CHARS:,} letras)."),
     "unreadable": ("utter_message_unreadable",
-                   "Sorry, I couldn't read that message. Please type your question again."),
+                   "Sorry, I couldn't read that message. Please type your question again.",
+                   "Perdón, no pude leer ese mensaje. Escriba su pregunta otra vez."),
     "failed": ("utter_channel_failed",
-               "Sorry, something went wrong on my side. Please try again in a minute."),
+               "Sorry, something went wrong on my side. Please try again in a minute.",
+               "Perdón, algo falló de mi lado. Intente otra vez en un minuto."),
 }
 
 
@@ -131,11 +135,20 @@ def prepare(text: Optional[str], domain: Any = None) -> tuple[str, bool]:
     return guard_payload(cleaned, domain), False
 
 
-def channel_sentence(key: str, domain: Any = None) -> str:
-    """One of the channel's own sentences; a domain response of the same name wins."""
-    response, default = CHANNEL_SENTENCES[key]
+def channel_sentence(key: str, domain: Any = None, language: Optional[str] = None) -> str:
+    """One of the channel's own sentences in `language` (Spanish for "es", else English); a domain response of
+    the same name wins (its variation conditioned on `language: es` for Spanish)."""
+    response, default, spanish = CHANNEL_SENTENCES[key]
     variations = (getattr(domain, "responses", None) or {}).get(response) or []
     for variation in variations:
-        if isinstance(variation, Mapping) and variation.get("text") and not variation.get("condition"):
+        if isinstance(variation, Mapping) and variation.get("text") and _in_language(variation, language):
             return str(variation["text"])
-    return default
+    return spanish if language == "es" else default
+
+
+def _in_language(variation: Mapping, language: Optional[str]) -> bool:
+    """A variation for this language: Spanish ones name `language: es`; English ones have no condition."""
+    conditions = variation.get("condition") or []
+    if language == "es":
+        return any(c.get("name") == "language" and c.get("value") == "es" for c in conditions)
+    return not conditions

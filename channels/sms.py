@@ -375,7 +375,7 @@ class SmsInput(InputChannel):
         text, too_long = prepare(_CARRIER_AT.sub("@", body), domain)
         if too_long:
             logger.info("SMS %s from %s is too long; asked for a shorter one", message_sid, mask_phone(phone))
-            return [channel_sentence("too_long", domain)], None
+            return [channel_sentence("too_long", domain, contact.language)], None
 
         fresh = contact.choices_at is not None and contact.choices_at >= utcnow() - self.choices_ttl
         payload = match_choice(text, contact.choices) if fresh else None

@@ -79,7 +79,10 @@ class WebChatInput(SocketIOInput):
             domain = getattr(getattr(getattr(getattr(self, "app", None), "ctx", None), "agent", None), "domain", None)
 
             async def answer(key: str) -> None:
-                await output.send_text_message(sid, channel_sentence(key, domain))
+                # The widget sends its language with every message (its toggle; the conversation's otherwise).
+                shown = (data.get(self.metadata_key) or {}) if isinstance(data, dict) else {}
+                language = shown.get("language") if isinstance(shown, dict) else None
+                await output.send_text_message(sid, channel_sentence(key, domain, language))
 
             if not isinstance(data, dict) or not isinstance(data.get("message", ""), str):
                 await answer("unreadable")

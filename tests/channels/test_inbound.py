@@ -68,3 +68,25 @@ def test_the_payloads_are_the_ones_the_widget_sends():
     assert language_payload("es") == '/set_language{"language":"' + "es" + '"}'
     assert """payload += '{"language":"' + lang + '"}'""" in widget
     assert language_payload("es", "greet") == "/greet" + '{"language":"' + "es" + '"}'
+
+
+def test_channel_sentences_in_spanish():
+    from channels.inbound import CHANNEL_SENTENCES, channel_sentence
+
+    for key in CHANNEL_SENTENCES:
+        english, spanish = channel_sentence(key), channel_sentence(key, language="es")
+        assert english != spanish and len(spanish) <= 160
+    assert channel_sentence("too_long", language="es").startswith("Ese mensaje es muy largo")
+    assert channel_sentence("too_long", language="fr") == channel_sentence("too_long")
+
+
+def test_a_domain_variation_wins_in_its_language():
+    from types import SimpleNamespace
+
+    from channels.inbound import channel_sentence
+
+    domain = SimpleNamespace(responses={"utter_message_too_long": [
+        {"text": "Too long!"},
+        {"condition": [{"type": "slot", "name": "language", "value": "es"}], "text": "¡Muy largo!"}]})
+    assert channel_sentence("too_long", domain) == "Too long!"
+    assert channel_sentence("too_long", domain, "es") == "¡Muy largo!"
