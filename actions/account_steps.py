@@ -7,6 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
 from actions.common import PortalAction, entity_values, outcome
+from actions.outcomes import Outcome
 
 STEPS = ["request_form", "key_email", "new_user", "enter_key", "create_login", "back_to_login", "security_step"]
 DONE = "done"
@@ -36,9 +37,9 @@ class ActionAccountNextStep(PortalAction):
     async def decide(self, tracker: Tracker) -> list[EventType]:
         current = tracker.get_slot("account_step")
         if current is None or current == DONE:
-            return outcome("what_next")
+            return outcome(Outcome.WHAT_NEXT)
         step = next_step(current)
-        return outcome(f"step_{step}", account_step=step)
+        return outcome(Outcome(f"step_{step}"), account_step=step)
 
 
 class ActionAccountStuck(PortalAction):
@@ -50,8 +51,8 @@ class ActionAccountStuck(PortalAction):
     async def decide(self, tracker: Tracker) -> list[EventType]:
         step = named_step(tracker) or tracker.get_slot("account_step")
         if step not in STEPS:
-            return outcome("stuck_where")
+            return outcome(Outcome.STUCK_WHERE)
         help_name = f"stuck_{step}"
         if step in SCHOOL_SPECIFIC_HELP and not tracker.get_slot("school"):
             help_name += "_district"
-        return outcome(help_name, account_step=step)
+        return outcome(Outcome(help_name), account_step=step)

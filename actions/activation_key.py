@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.common import PortalAction, current_school, latest_text, outcome
+from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal.activation_keys import KeyParse, check_key, find_key_in_text, normalise_key
 
@@ -44,9 +45,9 @@ def malformed_key(tracker: Tracker, parsed: KeyParse) -> list[EventType]:
     """A specific reason the pasted text is not a key; a way out after repeated misses."""
     misses = float(tracker.get_slot("key_misses") or 0) + 1
     if misses >= MISSES_BEFORE_WAY_OUT:
-        return outcome("key_gave_up", key_misses=0.0)
+        return outcome(Outcome.KEY_GAVE_UP, key_misses=0.0)
     problem = parsed.problem if parsed.problem in ("too_short", "too_long", "bad_characters") else "too_short"
-    return outcome(f"key_{problem}", key_misses=misses, key_length=str(parsed.length),
+    return outcome(Outcome(f"key_{problem}"), key_misses=misses, key_length=str(parsed.length),
                    bad_characters=" ".join(parsed.bad_characters or []))
 
 
@@ -55,12 +56,12 @@ async def checked_key(tracker: Tracker, key: str) -> list[EventType]:
     try:
         result = await run_in_store(check_key, key)
     except StoreUnavailable:
-        return outcome("store_unavailable" if current_school(tracker) else "store_unavailable_district")
+        return outcome(Outcome.STORE_UNAVAILABLE if current_school(tracker) else Outcome.STORE_UNAVAILABLE_DISTRICT)
     if result.status == "unknown":
-        return outcome("key_unknown", key_misses=0.0)
+        return outcome(Outcome.KEY_UNKNOWN, key_misses=0.0)
     if result.status == "unused":
-        return outcome("key_unused", key_misses=0.0, account_step="enter_key")
-    found = "key_account_locked" if result.account_status in LOCKED_STATUSES else "key_redeemed"
+        return outcome(Outcome.KEY_UNUSED, key_misses=0.0, account_step="enter_key")
+    found = Outcome.KEY_ACCOUNT_LOCKED if result.account_status in LOCKED_STATUSES else Outcome.KEY_REDEEMED
     return outcome(found, key_misses=0.0) + [SlotSet("topic", "key_already_used")]
 
 
@@ -73,7 +74,7 @@ class ActionCheckActivationKey(PortalAction):
     async def decide(self, tracker: Tracker) -> list[EventType]:
         pasted = key_attempt(latest_text(tracker))
         if pasted is None:
-            return outcome("key_help")
+            return outcome(Outcome.KEY_HELP)
         parsed = normalise_key(pasted)
         if parsed.key is None:
             return malformed_key(tracker, parsed)

@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType
 
 from actions.common import PortalAction, conversation_language, outcome
 from actions.knowledge_base import RETRIEVAL_INTENT, selected_topic
+from actions.outcomes import Outcome
 from portal.knowledge import Knowledge, knowledge_topic_payload, load_knowledge
 
 MAX_CHOICES = 2
@@ -57,9 +58,9 @@ class ActionClarify(PortalAction):
     async def decide(self, tracker: Tracker) -> list[EventType]:
         choices = likely_topics(tracker.latest_message, load_knowledge(), conversation_language(tracker))
         if not choices:
-            return outcome("fallback")
+            return outcome(Outcome.FALLBACK)
         values: dict[str, Any] = {"clarify_choices": "two" if len(choices) == 2 else "one"}
         for number, (key, title) in enumerate(choices, start=1):
             values[f"clarify_title_{number}"] = title
             values[f"clarify_payload_{number}"] = topic_payload(key)
-        return outcome("clarify", **values)
+        return outcome(Outcome.CLARIFY, **values)

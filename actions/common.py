@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.outcomes import ANSWERED_OUTCOMES, Outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal.conversations import record_answer as store_answer
 from portal.district import District, School, load_district
@@ -84,9 +85,11 @@ def slot_events(values: dict[str, Any]) -> list[EventType]:
     return [SlotSet(name, value) for name, value in values.items()]
 
 
-def outcome(name: str, **values: Any) -> list[EventType]:
+def outcome(found: Outcome, **values: Any) -> list[EventType]:
     """Events that report what an action found, with the values its responses show."""
-    return slot_events(values) + [SlotSet("outcome", name)]
+    if not isinstance(found, Outcome):
+        raise TypeError(f"outcome() takes an Outcome, not {found!r}")
+    return slot_events(values) + [SlotSet("outcome", found.value)]
 
 
 def current_school(tracker: Tracker) -> Optional[School]:
@@ -107,16 +110,6 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
 
 logger = logging.getLogger(__name__)
 
-# Outcomes that answer the parent's question: they count towards the deflection rate (answered, no ticket).
-ANSWERED_OUTCOMES = frozenset({
-    "key_help", "key_too_short", "key_too_long", "key_bad_characters", "key_unknown", "key_unused",
-    "school_creates_accounts", "account_step_one", "request_form", "attendance_hidden", "attendance_hidden_district",
-    "attendance_visible", "attendance_visible_district", "step_request_form", "step_key_email", "step_new_user",
-    "step_enter_key", "step_create_login", "step_back_to_login", "step_security_step", "step_done",
-    "stuck_request_form", "stuck_request_form_district", "stuck_key_email", "stuck_key_email_district",
-    "stuck_new_user", "stuck_enter_key", "stuck_create_login", "stuck_back_to_login", "stuck_security_step",
-    "self_service_password", "self_service_username", "household_all_linked", "tickets_listed", "no_tickets",
-})
 
 
 def final_outcome(events: list[EventType]) -> Optional[str]:

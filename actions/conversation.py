@@ -6,6 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, EventType, SlotSet
 
 from actions.common import PortalAction, conversation_language, district_values, slot_events
+from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal import handoff
 
@@ -35,7 +36,7 @@ class ActionStartOver(PortalAction):
         # The parent's language stays too (a reset would put it back to English).
         kept = [SlotSet(name, tracker.get_slot(name)) for name in KEPT_ON_START_OVER] + [SlotSet("language", language)]
         return [ActiveLoop(None), AllSlotsReset(), *kept, *slot_events(district_values()),
-                SlotSet("outcome", "started_over")]
+                SlotSet("outcome", Outcome.STARTED_OVER.value)]
 
 
 class ActionCancel(PortalAction):
@@ -47,4 +48,4 @@ class ActionCancel(PortalAction):
     async def decide(self, tracker: Tracker) -> list[EventType]:
         await leave_handoff(tracker)
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("handoff_active", False), SlotSet("school_misses", 0.0),
-                SlotSet("school_question", None), SlotSet("lookup_feedback", None), SlotSet("outcome", "cancelled")]
+                SlotSet("school_question", None), SlotSet("lookup_feedback", None), SlotSet("outcome", Outcome.CANCELLED.value)]

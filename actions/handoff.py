@@ -8,6 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from sqlalchemy.orm import Session
 
 from actions.common import PortalAction, latest_text, outcome
+from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal import handoff
 from portal.tickets import add_message
@@ -32,12 +33,12 @@ class ActionRelayToStaff(PortalAction):
         try:
             ticket_id = await run_in_store(relay, tracker.sender_id, text)
         except StoreUnavailable:  # not passed on: say so, with the school's phone, rather than pretend
-            return outcome("store_unavailable")
+            return outcome(Outcome.STORE_UNAVAILABLE)
         if ticket_id is None:  # staff ended it, and their notice has not reached this conversation yet
-            return outcome("handoff_over", handoff_active=False)
+            return outcome(Outcome.HANDOFF_OVER, handoff_active=False)
         if tracker.get_slot("relay_acknowledged"):
-            return outcome("relayed_quiet")
-        return outcome("relayed", relay_acknowledged=True)
+            return outcome(Outcome.RELAYED_QUIET)
+        return outcome(Outcome.RELAYED, relay_acknowledged=True)
 
 
 class ActionEndHandoff(PortalAction):
@@ -48,4 +49,4 @@ class ActionEndHandoff(PortalAction):
 
     async def decide(self, tracker: Tracker) -> list[EventType]:
         resolved = (tracker.latest_message or {}).get("intent", {}).get("name") == "EXTERNAL_ticket_resolved"
-        return [SlotSet("handoff_active", False), *outcome("ticket_update" if resolved else "handoff_ended")]
+        return [SlotSet("handoff_active", False), *outcome(Outcome.TICKET_UPDATE if resolved else Outcome.HANDOFF_ENDED)]

@@ -13,6 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
 from actions.common import PortalAction, conversation_language, current_school, district, entity_values, outcome
+from actions.outcomes import Outcome
 from portal.district import School
 from portal.knowledge import load_knowledge, topic_of
 
@@ -58,10 +59,10 @@ class ActionAnswerFaq(PortalAction):
         language = conversation_language(tracker)
         answer = load_knowledge().answer(topic, school.id if school else None, language)
         if answer is None:
-            return outcome("kb_unknown")
+            return outcome(Outcome.KB_UNKNOWN)
         text = answer.fill(contact_values(school, language))
         if answer.offer_ticket:
             details = {"topic": f"faq/{answer.topic}"}
-            return outcome("kb_answer_offer_ticket", kb_answer=text, kb_topic=answer.topic,
+            return outcome(Outcome.KB_ANSWER_OFFER_TICKET, kb_answer=text, kb_topic=answer.topic,
                            ticket_kind=answer.offer_ticket, ticket_details=details, topic="kb_ticket")
-        return outcome("kb_answer", kb_answer=text, kb_topic=answer.topic)
+        return outcome(Outcome.KB_ANSWER, kb_answer=text, kb_topic=answer.topic)

@@ -6,6 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
 from actions.common import PortalAction, conversation_language, outcome
+from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
 from actions.verification import MAX_VERIFY_ATTEMPTS, attempts_used, first_names
 from portal.accounts import account_for_guardian
@@ -18,7 +19,7 @@ LOCKED_STATUSES = ("disabled", "locked")
 def unverified(tracker: Tracker) -> list[EventType]:
     """Nothing is disclosed; a ticket marked unverified is offered instead."""
     kind = TICKET_KIND_FOR_TOPIC.get(tracker.get_slot("topic"), "account_reset")
-    found = "unverified" if attempts_used(tracker) >= MAX_VERIFY_ATTEMPTS else "store_unavailable_unverified"
+    found = Outcome.UNVERIFIED if attempts_used(tracker) >= MAX_VERIFY_ATTEMPTS else Outcome.STORE_UNAVAILABLE_UNVERIFIED
     return outcome(found, ticket_kind=kind)
 
 
@@ -27,13 +28,13 @@ async def account_answer(tracker: Tracker, guardian_id: str) -> list[EventType]:
     topic = tracker.get_slot("topic")
     account = await run_in_store(account_for_guardian, guardian_id)
     if account is None or not account.masked_username:
-        return outcome("no_account")
+        return outcome(Outcome.NO_ACCOUNT)
     shown = {"masked_username": account.masked_username, "ticket_kind": "account_reset"}
     if account.account_status in LOCKED_STATUSES:
-        return outcome("account_locked", **shown)
+        return outcome(Outcome.ACCOUNT_LOCKED, **shown)
     if topic in ("forgot_password", "forgot_username") and account.has_security_email:
-        return outcome(f"self_service_{topic.split('_')[1]}", **shown)
-    return outcome("offer_reset" if account.has_security_email else "offer_reset_no_security_email", **shown)
+        return outcome(Outcome(f"self_service_{topic.split('_')[1]}"), **shown)
+    return outcome(Outcome.OFFER_RESET if account.has_security_email else Outcome.OFFER_RESET_NO_SECURITY_EMAIL, **shown)
 
 
 async def household_answer(tracker: Tracker, guardian_id: str) -> list[EventType]:
@@ -41,14 +42,14 @@ async def household_answer(tracker: Tracker, guardian_id: str) -> list[EventType
     named = first_names(tracker.get_slot("missing_child_name"))
     diagnosis = await run_in_store(diagnose_household, guardian_id, named)
     if diagnosis.outcome == "all_linked":
-        return outcome("household_all_linked", children=", ".join(diagnosis.linked_children))
+        return outcome(Outcome.HOUSEHOLD_ALL_LINKED, children=", ".join(diagnosis.linked_children))
     details = {
         "outcome": diagnosis.outcome,
         "missing_children": list(diagnosis.missing_children),
         "guardian_record_ids": list(diagnosis.guardian_record_ids),
         "duplicate_guardian_ids": list(diagnosis.duplicate_guardian_ids),
     }
-    found = "household_split" if diagnosis.outcome == "split_duplicates" else "household_not_linked"
+    found = Outcome.HOUSEHOLD_SPLIT if diagnosis.outcome == "split_duplicates" else Outcome.HOUSEHOLD_NOT_LINKED
     joiner = " y " if conversation_language(tracker) == "es" else " and "
     return outcome(found, missing_children=joiner.join(diagnosis.missing_children or named),
                    ticket_kind="household_fix", ticket_school=diagnosis.school_id, ticket_details=details)
@@ -69,4 +70,4 @@ class ActionAfterLookup(PortalAction):
                 return await household_answer(tracker, guardian_id)
             return await account_answer(tracker, guardian_id)
         except StoreUnavailable:
-            return outcome("store_unavailable")
+            return outcome(Outcome.STORE_UNAVAILABLE)

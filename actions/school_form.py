@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import PortalAction, district, entity_values, latest_text, outcome, school_values, slot_events
+from actions.outcomes import Outcome
 from portal.district import School, names_only_a_type
 
 MISSES_BEFORE_WAY_OUT = 2
@@ -80,9 +81,9 @@ class ActionHandleInform(PortalAction):
 
         text = latest_text(tracker)
         if key_attempt(text) is not None:
-            return outcome("key_found")
+            return outcome(Outcome.KEY_FOUND)
         school = next((s for s in (resolve_school(v, text) for v in [*entity_values(tracker, "school"), text]) if s),
                       None)
         if school is None:
-            return outcome("not_understood")
-        return outcome("school_noted", **school_values(school), school_misses=0.0)
+            return outcome(Outcome.NOT_UNDERSTOOD)
+        return outcome(Outcome.SCHOOL_NOTED, **school_values(school), school_misses=0.0)

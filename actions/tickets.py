@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.common import PortalAction, conversation_language, current_school, district, outcome, school_values
+from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
 from actions.transcript import build_transcript
 from portal import handoff
@@ -67,26 +68,26 @@ async def open_ticket_for(tracker: Tracker, kind: str, school: Optional[School],
             language=tracker.get_slot("language") or "en",
         )
     except StoreUnavailable:
-        return outcome("ticket_failed", **shown)
+        return outcome(Outcome.TICKET_FAILED, **shown)
     logger.info("Ticket %s (%s) %s for school %s", ticket.id, kind, "opened" if created else "reused",
                 school.id if school else "-")
     if not created:
-        return outcome("ticket_already_open", ticket_id=str(ticket.id), **shown)
+        return outcome(Outcome.TICKET_ALREADY_OPEN, ticket_id=str(ticket.id), **shown)
     if kind == "handoff":
         return await start_handoff(tracker, ticket.id, school, shown)
-    return outcome("ticket_opened", ticket_id=str(ticket.id), **shown)
+    return outcome(Outcome.TICKET_OPENED, ticket_id=str(ticket.id), **shown)
 
 
 async def start_handoff(tracker: Tracker, ticket_id: int, school: Optional[School],
                         shown: dict[str, Any]) -> list[EventType]:
     """During office hours staff take over the chat; outside them the ticket waits for the office to open."""
     if school is None or not school.office_hours.is_open(district().now().replace(tzinfo=None)):
-        return outcome("handoff_after_hours", ticket_id=str(ticket_id), **shown)
+        return outcome(Outcome.HANDOFF_AFTER_HOURS, ticket_id=str(ticket_id), **shown)
     try:
         await run_in_store(handoff.start, tracker.sender_id, ticket_id)
     except StoreUnavailable:
-        return outcome("handoff_after_hours", ticket_id=str(ticket_id), **shown)
-    return outcome("handoff_opened", ticket_id=str(ticket_id), handoff_active=True, relay_acknowledged=False, **shown)
+        return outcome(Outcome.HANDOFF_AFTER_HOURS, ticket_id=str(ticket_id), **shown)
+    return outcome(Outcome.HANDOFF_OPENED, ticket_id=str(ticket_id), handoff_active=True, relay_acknowledged=False, **shown)
 
 
 class ActionOpenTicket(PortalAction):
@@ -109,7 +110,7 @@ class ActionDeclineOffer(PortalAction):
         return "action_decline_offer"
 
     async def decide(self, tracker: Tracker) -> list[EventType]:
-        return outcome("declined" if current_school(tracker) else "declined_district")
+        return outcome(Outcome.DECLINED if current_school(tracker) else Outcome.DECLINED_DISTRICT)
 
 
 # A request's state as a Spanish reply shows it.
@@ -135,7 +136,7 @@ class ActionTicketStatus(PortalAction):
         try:
             tickets = await run_in_store(ticket_store.tickets_for_conversation, tracker.sender_id)
         except StoreUnavailable:
-            return outcome("store_unavailable" if current_school(tracker) else "store_unavailable_district")
+            return outcome(Outcome.STORE_UNAVAILABLE if current_school(tracker) else Outcome.STORE_UNAVAILABLE_DISTRICT)
         if not tickets:
-            return outcome("no_tickets")
-        return outcome("tickets_listed", ticket_list=describe_tickets(tickets, conversation_language(tracker)))
+            return outcome(Outcome.NO_TICKETS)
+        return outcome(Outcome.TICKETS_LISTED, ticket_list=describe_tickets(tickets, conversation_language(tracker)))
