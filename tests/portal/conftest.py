@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from portal import db
 from portal.models import Base
 from portal.roster import import_roster
+from tests.services import service_missing
 
 PG_ADMIN_URL = os.environ.get("PORTAL_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 DEMO_ROSTER = Path(db.PACKAGE_DIR) / "demo" / "roster"
@@ -38,7 +39,7 @@ def _create_pg_database(prefix: str) -> str:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {reason}")
+        service_missing(f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {reason}")
     finally:
         admin.dispose()
     return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)

@@ -10,6 +10,7 @@ import pytest
 from channels.lock_store import AtomicRedisLockStore
 from rasa.core.lock_store import LockStore
 from rasa.utils.endpoints import EndpointConfig
+from tests.services import service_missing
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
@@ -21,7 +22,7 @@ def redis_or_skip():
     try:
         client.ping()
     except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT}: {error}")
+        service_missing(f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT}: {error}")
     return client
 
 

@@ -3,8 +3,8 @@ store and the portal store) and Redis (the lock store), configured only through 
 that the project's own endpoints.yml reads. One conversation's messages go alternately to both Rasa servers
 and must behave exactly as with one server: forms continue, slots are kept, one ticket, a clean tracker.
 
-Skipped, with the reason, only when PostgreSQL or Redis cannot be reached (scripts/start-services.sh starts
-them in CI). The servers start once for this module, in parallel.
+Skipped, with the reason, only when PostgreSQL or Redis cannot be reached, and failed instead in CI
+(scripts/start-services.sh starts them there; tests/services.py). The servers start once for this module, in parallel.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from portal.tickets import tickets_for_conversation
 from tests.actions.conftest import ALWAYS_OPEN, NEVER_OPEN, write_district
 from tests.e2e.servers import (PROJECT_ROOT, VENV_BIN, free_port, http_json, latest_model, stop_processes,
                                wait_until_up)
+from tests.services import service_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -100,13 +101,13 @@ def _services_or_skip() -> None:
             pass
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0]
-        pytest.skip(f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {reason}")
+        service_missing(f"PostgreSQL not reachable at {make_url(PG_ADMIN_URL).render_as_string()}: {reason}")
     finally:
         admin.dispose()
     try:
         redis.StrictRedis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=3).ping()
     except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT}: {error}")
+        service_missing(f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT}: {error}")
 
 
 def _create_database(prefix: str) -> str:

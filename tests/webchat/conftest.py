@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.services import service_missing
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WEBCHAT = PROJECT_ROOT / "webchat"
 CHROMIUM = os.environ.get("WEBCHAT_CHROMIUM", "/usr/bin/chromium")
@@ -64,7 +66,7 @@ def chromium_ready() -> None:
         subprocess.run(["bash", str(INSTALL_SCRIPT)], cwd=PROJECT_ROOT, check=False, timeout=600)
         missing = _missing_browser_parts()
     if missing:
-        pytest.skip("Browser test needs " + "; ".join(missing) +
+        service_missing("Browser test needs " + "; ".join(missing) +
                     ". Run scripts/install-browser.sh (as root, or with sudo) to install them.")
 
 
