@@ -35,6 +35,7 @@ FROM base AS runtime
 # What the servers read at run time: configuration, our packages, the web chat files, the health check.
 COPY pyproject.toml domain.yml config.yml endpoints.yml credentials.yml district.yml knowledge.yml ./
 COPY actions/ actions/
+COPY rasa_sdk_plugins/ rasa_sdk_plugins/
 COPY channels/ channels/
 COPY helpdesk/ helpdesk/
 COPY pipeline/ pipeline/

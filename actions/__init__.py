@@ -1,7 +1,5 @@
-"""Custom actions for the Parent Portal assistant, one module per concern."""
+"""Custom actions for the Parent Portal assistant, one module per concern.
 
-from actions.server_auth import protect_action_server
-from actions.server_timeouts import keep_new_connections_open
-
-protect_action_server()
-keep_new_connections_open()
+Importing this package changes nothing: the action server's start-up (its token check, its keep-alive timeout)
+runs from rasa_sdk's plugin hook, `rasa_sdk_plugins`.
+"""

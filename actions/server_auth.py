@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import logging
 import os
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +36,19 @@ def token_accepted(expected: str, query_token: Optional[str], authorization: Opt
     return bool(presented) and hmac.compare_digest(_digest(presented), _digest(expected))
 
 
-def protect_action_server(environ: Mapping[str, str] = os.environ) -> bool:
-    """Require the token on the running action server's app; True when the check is in place."""
+def protect_action_server(environ: Mapping[str, str] = os.environ, app: Any = None) -> bool:
+    """Require the token on the action server's app (`app`, else the running one); True when the check is in
+    place. Called at start-up by rasa_sdk_plugins."""
     token = (environ.get(TOKEN_ENV) or "").strip()
     if not token:
         return False
-    try:
-        from sanic import Sanic, response
+    from sanic import Sanic, response
 
-        app = Sanic.get_app(APP_NAME)
-    except Exception:  # noqa: BLE001 - no action server app in this process (tests, the Rasa server)
-        return False
+    if app is None:
+        try:
+            app = Sanic.get_app(APP_NAME)
+        except Exception:  # noqa: BLE001 - no action server app in this process (tests, the Rasa server)
+            return False
     if getattr(app.ctx, "token_required", False):
         return True
     app.ctx.token_required = True

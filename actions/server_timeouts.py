@@ -13,22 +13,25 @@ wins. Anywhere else (tests, the Rasa process) this does nothing.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from typing import Any, Mapping
 
 APP_NAME = "rasa_sdk"
 KEEP_ALIVE_SECONDS = 120  # longer than any stall worth waiting for; Rasa closes each connection after its call
 
 
-def keep_new_connections_open(environ: Mapping[str, str] = os.environ, app_name: str = APP_NAME) -> bool:
-    """Raise the action server's keep-alive timeout; True when it was changed."""
+def keep_new_connections_open(environ: Mapping[str, str] = os.environ, app_name: str = APP_NAME,
+                              app: Any = None) -> bool:
+    """Raise the action server's keep-alive timeout (on `app`, else the running one named `app_name`); True when
+    it was changed. Called at start-up by rasa_sdk_plugins."""
     if environ.get("SANIC_KEEP_ALIVE_TIMEOUT"):
         return False
-    try:
-        from sanic import Sanic
+    if app is None:
+        try:
+            from sanic import Sanic
 
-        app = Sanic.get_app(app_name)
-    except Exception:  # noqa: BLE001 - no action server app in this process
-        return False
+            app = Sanic.get_app(app_name)
+        except Exception:  # noqa: BLE001 - no action server app in this process
+            return False
     if app.config.KEEP_ALIVE_TIMEOUT >= KEEP_ALIVE_SECONDS:
         return False
     app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_SECONDS

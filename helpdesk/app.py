@@ -16,6 +16,7 @@ from helpdesk import chat
 from helpdesk.api import ApiError, api
 from helpdesk.config import HelpdeskConfig
 from helpdesk.delivery import Deliverer, run_worker
+from helpdesk.http import install_log_redaction
 from helpdesk.staff import staff
 from portal.district import District, load_district
 
@@ -55,6 +56,7 @@ def create_app(config: Optional[HelpdeskConfig] = None, district: Optional[Distr
                name: Optional[str] = None) -> Sanic:
     """Build the app. `config` defaults to `HelpdeskConfig.from_env()`; `district` to district.yml."""
     config = config or HelpdeskConfig.from_env()
+    install_log_redaction()
     app = Sanic(name or f"helpdesk_{next(_app_numbers)}", error_handler=JsonErrorHandler())
     app.config.REQUEST_MAX_SIZE = REQUEST_MAX_BYTES
     app.config.MOTD = False

@@ -50,12 +50,21 @@ class _RedactUrls(logging.Filter):
         return True
 
 
-for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(_RedactUrls())
+_REDACTED_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
+
+
+def install_log_redaction() -> None:
+    """Hide tokens and conversation ids in urllib3's request logs (once per process; called at start-up and by
+    make_session, never at import)."""
+    for name in _REDACTED_LOGGERS:
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _RedactUrls) for f in log.filters):
+            log.addFilter(_RedactUrls())
 
 
 def make_session(retries: int = 2, backoff_factor: float = 0.5) -> requests.Session:
     """A requests Session that retries connection failures and 503s (POST and PUT included)."""
+    install_log_redaction()
     retry = Retry(
         total=retries,
         connect=retries,

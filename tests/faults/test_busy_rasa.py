@@ -38,3 +38,26 @@ def test_the_timeout_is_raised_only_on_the_action_server_app_and_an_explicit_set
         assert keep_new_connections_open({}, name) is False
     finally:
         Sanic._app_registry.pop(name, None)
+
+
+def test_the_action_servers_start_up_runs_from_rasa_sdks_plugin_hook_not_at_import(monkeypatch):
+    """rasa_sdk calls attach_sanic_app_extensions(app) from rasa_sdk_plugins; importing `actions` changes nothing."""
+    import importlib
+
+    import actions
+    from rasa_sdk.plugin import plugin_manager
+
+    name = "faults-plugin-hook-app"
+    app = Sanic(name)
+    try:
+        importlib.reload(actions)
+        assert app.config.KEEP_ALIVE_TIMEOUT == 5  # the import left it alone
+        monkeypatch.setenv("ACTION_SERVER_TOKEN", "t" * 24)
+        monkeypatch.delenv("SANIC_KEEP_ALIVE_TIMEOUT", raising=False)
+        plugin_manager.cache_clear()
+        plugin_manager().hook.attach_sanic_app_extensions(app=app)
+        assert app.config.KEEP_ALIVE_TIMEOUT == KEEP_ALIVE_SECONDS
+        assert app.ctx.token_required is True
+    finally:
+        Sanic._app_registry.pop(name, None)
+        plugin_manager.cache_clear()
