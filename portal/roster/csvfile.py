@@ -12,7 +12,6 @@ from tqdm import tqdm
 from portal.roster.report import RosterError
 
 MAX_FIELD_BYTES = 10 * 1024 * 1024
-csv.field_size_limit(MAX_FIELD_BYTES)
 
 
 class CsvRow(NamedTuple):
@@ -30,6 +29,8 @@ class CsvFile:
     """A roster file opened for reading. `missing` lists required columns absent from the header."""
 
     def __init__(self, path: Path, required: Sequence[str], optional: Sequence[str] = ()) -> None:
+        if csv.field_size_limit() < MAX_FIELD_BYTES:
+            csv.field_size_limit(MAX_FIELD_BYTES)  # here, not at import: reading a roster is what needs it
         self.path = path
         self.name = path.name
         self.encoding = "utf-8"
