@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import os
 import re
@@ -62,7 +61,7 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from channels.inbound import channel_sentence, prepare
+from channels.inbound import channel_sentence, language_payload, prepare
 from channels.sms_delivery import Deliverer
 from channels.sms_gateway import GatewayClient, redact
 from channels.sms_replies import DEFAULT_LANGUAGE, LANGUAGES, reply_templates, reply_text
@@ -90,11 +89,6 @@ KNOWN_CREDENTIALS = {"public_url", "trust_proxy", "from_number", "api_base_url",
                      "choices_ttl_minutes", "database_url"}
 # Some carriers turn "@" into "¡" (GSM 7-bit alphabet mix-ups); put it back where an email address was meant.
 _CARRIER_AT = re.compile(r"(?<=[\w.+-])\u00a1(?=[\w-]+(?:\.[\w-]+)+)")
-
-
-def language_payload(language: str) -> str:
-    """What the assistant gets for ESPAÑOL / ENGLISH: `/set_language{"language":"es"}` (intent and entity)."""
-    return "/set_language" + json.dumps({"language": language}, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

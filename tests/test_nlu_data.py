@@ -29,11 +29,11 @@ def test_real_wording_set_is_large_enough_and_labels_knowledge_topics():
 
 
 def test_training_data_in_subfolders_is_checked_too():
-    """data/nlu/es/ (Spanish) is training data as much as data/nlu/*.yml."""
-    files = {path.relative_to(ROOT / TRAIN_DATA).parts[0] for path in (ROOT / TRAIN_DATA).rglob("*.yml")}
-    assert len(training_texts()) == len({text.lower() for path in (ROOT / TRAIN_DATA).rglob("*.yml")
-                                         for _, text in _examples(path)})
-    assert files  # the glob finds the files themselves, not only folders
+    """data/nlu/es/ (Spanish) is training data as much as data/nlu/*.yml: its sentences are in the overlap check."""
+    spanish = [text.lower() for path in (ROOT / TRAIN_DATA / "es").glob("*.yml") for _, text in _examples(path)]
+    assert len(spanish) > 1000
+    training = training_texts()
+    assert all(text in training for text in spanish)
 
 
 def test_spanish_real_wording_set_is_large_enough():

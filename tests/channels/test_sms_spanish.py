@@ -17,7 +17,8 @@ from portal.district import load_district
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import UserUttered
 
-from channels.sms import SmsInput, language_payload
+from channels.inbound import language_payload
+from channels.sms import SmsInput
 from channels.sms_replies import SMS_REPLIES, reply_templates, reply_text, spanish_hours
 from channels.sms_text import HELP, OPT_IN, OPT_OUT, SET_LANGUAGE, Keyword, keyword, parse_keyword, render_batch
 from portal import db
