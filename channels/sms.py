@@ -26,9 +26,10 @@ Inbound, in this order (nothing reaches the assistant before the signature is ch
 
 Outbound outside a webhook call (Rasa's `trigger_intent?output_channel=latest`, or `output_channel=sms`): Rasa
 asks `get_output_channel()`, whose messages are queued in the store's outbox (nothing for an opted-out number)
-and sent through the gateway's Messages API by the process's outbox worker (`channels.sms_delivery`, woken by
-the push); failures stay queued and are retried with backoff (also on another replica after a restart). The caller gets success once the
-message is safely queued, so it never needs to retry (and never duplicates) the whole trigger.
+and sent through the gateway's Messages API by the process's one outbox worker (`channels.sms_delivery`,
+woken by the push); failures stay queued and are retried with backoff (also on another replica after a
+restart). The caller gets success once the message is safely queued, so it never needs to retry (and never
+duplicates) the whole trigger.
 
 DB work runs in threads (`asyncio.to_thread`, one short session per unit of work), and so do the worker's
 sends: the event loop never blocks.
