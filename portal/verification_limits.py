@@ -26,7 +26,7 @@ from typing import Mapping, Optional
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from portal.models import SENDER_KEY_MAX, VerificationFailure, utcnow
+from portal.models import SENDER_KEY_MAX, VerificationFailure, utcnow  # noqa: F401  (SENDER_KEY_MAX: for callers)
 from portal.normalise import phone_key
 
 log = logging.getLogger(__name__)

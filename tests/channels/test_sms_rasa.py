@@ -12,10 +12,9 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from channels.response_variations import NLG_ENDPOINT_YAML
-from portal import sms as store
-from tests.channels.store_calls import sms_store
 from portal.db import session_scope
 from portal.tickets import tickets_for_conversation
+from tests.channels.store_calls import sms_store
 from tests.channels.test_sms_webhook import ACCOUNT, FROM_NUMBER, TOKEN, Gateway, new_sid, twilio_params
 from tests.e2e.servers import VENV_BIN, free_port, latest_model, server_env, wait_until_up
 from tests.e2e.test_spanish import ENGLISH_WORDS, SPANISH_PATHS, check_ending

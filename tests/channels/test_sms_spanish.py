@@ -22,9 +22,8 @@ from channels.sms import SmsInput
 from channels.sms_replies import SMS_REPLIES, reply_templates, reply_text, spanish_hours
 from channels.sms_text import HELP, OPT_IN, OPT_OUT, SET_LANGUAGE, Keyword, keyword, parse_keyword, render_batch
 from portal import db
-from portal import sms as store
-from tests.channels.store_calls import sms_store
 from portal.models import OutboxMessage, SmsContact, SmsInbound
+from tests.channels.store_calls import sms_store
 from tests.channels.test_sms_webhook import (
     ACCOUNT,
     ANA,

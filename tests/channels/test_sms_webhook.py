@@ -29,8 +29,8 @@ from channels.sms_replies import reply_text
 from channels.sms_text import MAX_SMS_CHARS
 from portal import db
 from portal import sms as store
-from tests.channels.store_calls import sms_store
 from portal.models import OutboxMessage, SmsContact, SmsInbound
+from tests.channels.store_calls import sms_store
 from tests.portal.conftest import (  # noqa: F401  (fixtures shared with the store tests)
     BACKENDS,
     postgresql_database,
