@@ -85,17 +85,19 @@ def upgrade() -> None:
         " SELECT id, target, event, ordering_key, payload, ticket_id, conversation_id, status, attempts,"
         " next_attempt_at, locked_until, locked_by, last_error, created_at, delivered_at FROM outbox"))
     offset = bind.execute(sa.text("SELECT COALESCE(MAX(id), 0) FROM outbox")).scalar()
+    # The payload {"body": ...}, built by the database (SQLite's JSON1 is built in since 3.38).
+    json_object = "json_build_object" if bind.dialect.name == "postgresql" else "json_object"
+    body_json = f"{json_object}('body', o.body)"
     bind.execute(sa.text(
         "INSERT INTO outbox_messages (id, target, event, ordering_key, payload, phone, status, attempts,"
         " next_attempt_at, locked_until, locked_by, last_error, provider_ref, created_at, delivered_at)"
-        " SELECT o.id + :offset, 'sms', :event, 'sms:' || o.phone, :empty, o.phone,"
+        f" SELECT o.id + :offset, 'sms', :event, 'sms:' || o.phone, {body_json}, o.phone,"
         " CASE o.status WHEN 'sent' THEN 'delivered' ELSE o.status END, o.attempts, o.next_attempt_at,"
         " CASE WHEN o.status = 'pending' THEN c.send_lease_until END,"
         " CASE WHEN o.status = 'pending' THEN c.send_lease_by END,"
         " o.last_error, o.provider_sid, o.created_at, o.sent_at"
         " FROM sms_outbox o JOIN sms_contacts c ON c.phone = o.phone"
-    ).bindparams(sa.bindparam("empty", {}, type_=sa.JSON()), offset=offset, event=SMS_EVENT))
-    _copy_sms_bodies(bind, offset)
+    ).bindparams(offset=offset, event=SMS_EVENT))
     _restart_id_sequence(bind, "outbox_messages")
 
     op.drop_table("sms_outbox")
@@ -103,17 +105,6 @@ def upgrade() -> None:
     # In place (SQLite 3.35+ too): a batch rebuild of sms_contacts would cascade-delete the rows just moved.
     op.drop_column("sms_contacts", "send_lease_by")
     op.drop_column("sms_contacts", "send_lease_until")
-
-
-def _copy_sms_bodies(bind, offset: int) -> None:
-    """Each moved SMS row's payload {"body": ...}, written through SQLAlchemy's JSON type (both dialects)."""
-    messages = sa.table("outbox_messages", sa.column("id", sa.Integer()), sa.column("payload", sa.JSON()))
-    rows = bind.execute(sa.text("SELECT id, body FROM sms_outbox ORDER BY id")).all()
-    if rows:
-        bind.execute(
-            messages.update().where(messages.c.id == sa.bindparam("new_id")).values(payload=sa.bindparam("body_json")),
-            [{"new_id": row.id + offset, "body_json": {"body": row.body}} for row in rows],
-        )
 
 
 def _restart_id_sequence(bind, table: str) -> None:
