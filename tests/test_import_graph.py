@@ -190,13 +190,13 @@ def third_party_imports() -> set[str]:
     return {m for m in found if m.split(".")[0] not in (*PACKAGES, "__future__", *sys.stdlib_module_names)}
 
 
-def test_every_module_imports_first_in_a_fresh_process():
+def test_every_module_imports_first_in_a_fresh_process(tmp_path):
     names = sorted(project_modules())
     libraries = sorted(third_party_imports())
     assert "sqlalchemy.orm" in libraries and not [m for m in libraries if m.startswith(PACKAGES)]
     result = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(PACKAGES), json.dumps(names),
                              json.dumps(libraries)], cwd=PROJECT,
                             capture_output=True, text=True, timeout=300,
-                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT), "HOME": str(PROJECT)})
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT), "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
