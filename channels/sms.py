@@ -26,11 +26,13 @@ Inbound, in this order (nothing reaches the assistant before the signature is ch
 
 Outbound outside a webhook call (Rasa's `trigger_intent?output_channel=latest`, or `output_channel=sms`): Rasa
 asks `get_output_channel()`, whose messages are queued in the store's outbox (nothing for an opted-out number)
-and sent through the gateway's Messages API in a worker thread; failures stay queued and are retried with
-backoff by a background task (also on another replica after a restart). The caller gets success once the
-message is safely queued, so it never needs to retry (and never duplicates) the whole trigger.
+and sent through the gateway's Messages API by the process's one outbox worker (`channels.sms_delivery`,
+woken by the push); failures stay queued and are retried with backoff (also on another replica after a
+restart). The caller gets success once the message is safely queued, so it never needs to retry (and never
+duplicates) the whole trigger.
 
-DB work runs in threads (`asyncio.to_thread`), HTTP sends in a small thread pool: the event loop never blocks.
+DB work runs in threads (`asyncio.to_thread`, one short session per unit of work), and so do the worker's
+sends: the event loop never blocks.
 Logs show masked numbers (`***-***-2005`) and never message bodies.
 
 credentials.yml:
@@ -48,7 +50,6 @@ import inspect
 import logging
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, Iterable, Mapping, Optional, Text
@@ -62,8 +63,8 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from channels.inbound import channel_sentence, language_payload, prepare
-from channels.sms_delivery import Deliverer
-from channels.sms_gateway import GatewayClient, redact
+from channels.sms_delivery import make_worker
+from channels.sms_gateway import GatewayClient
 from channels.sms_replies import DEFAULT_LANGUAGE, LANGUAGES, reply_templates, reply_text
 from channels.sms_text import (
     HELP,
@@ -77,6 +78,7 @@ from channels.sms_text import (
     render_batch,
     twiml,
 )
+from portal import db
 from portal import sms as store
 from portal.identity import mask_phone
 from portal.models import utcnow
@@ -207,7 +209,6 @@ class SmsInput(InputChannel):
         auth_token: Optional[str] = None,
         account_sid: Optional[str] = None,
         duplicate_wait_seconds: float = 10.0,
-        send_threads: int = 4,
     ) -> None:
         env = os.environ
         self.public_url = (public_url or env.get("SMS_PUBLIC_URL") or "").strip() or None
@@ -225,9 +226,8 @@ class SmsInput(InputChannel):
             from_number or env.get("TWILIO_FROM_NUMBER"),
             api_base_url or env.get("TWILIO_API_BASE_URL"),
         )
-        self.deliverer = Deliverer(self.client, self.database_url)
-        self._executor = ThreadPoolExecutor(max_workers=send_threads, thread_name_prefix="sms-send")
-        self._tasks: set[asyncio.Task] = set()
+        self.worker = make_worker(self.client, self.database_url)
+        self._wakeup = asyncio.Event()
         self._worker: Optional[asyncio.Task] = None
         self.app: Optional[Sanic] = None
         if not self.auth_token:
@@ -261,8 +261,9 @@ class SmsInput(InputChannel):
         @sms_webhook.listener("after_server_start")
         async def start_worker(app: Sanic, _loop: Any) -> None:
             self.app = app
-            if self.client.configured and self.retry_interval_seconds > 0:
-                self._worker = asyncio.get_running_loop().create_task(self._retry_loop())
+            if self.client.configured:
+                self._wakeup = asyncio.Event()
+                self._worker = asyncio.get_running_loop().create_task(self._run_worker())
 
         @sms_webhook.listener("before_server_stop")
         async def stop_worker(_app: Sanic, _loop: Any) -> None:
@@ -270,9 +271,6 @@ class SmsInput(InputChannel):
                 self._worker.cancel()
                 await asyncio.gather(self._worker, return_exceptions=True)
                 self._worker = None
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
 
         return sms_webhook
 
@@ -315,8 +313,7 @@ class SmsInput(InputChannel):
             logger.warning("SMS webhook: signed request without a usable From or MessageSid; ignored")
             return response.text("From and MessageSid are required", status=400)
 
-        url_db = self.database_url
-        claim = await asyncio.to_thread(store.claim_inbound, message_sid, url_db)
+        claim = await self._store(store.claim_inbound, message_sid)
         if isinstance(claim, store.Answered):
             logger.info("SMS %s from %s is a duplicate: answered as before", message_sid, mask_phone(phone))
             return _xml(claim.twiml)
@@ -327,11 +324,11 @@ class SmsInput(InputChannel):
             bodies, choices = await self._answer(request, phone, message_sid, params.get("Body") or "",
                                                  on_new_message)
             answer = twiml(bodies)
-            await asyncio.to_thread(store.finish_inbound, message_sid, claim.token, answer, url_db, phone, choices)
+            await self._store(store.finish_inbound, message_sid, claim.token, answer, phone, choices)
         except Exception:
             logger.exception("SMS %s from %s could not be answered", message_sid, mask_phone(phone))
             try:
-                await asyncio.to_thread(store.release_inbound, message_sid, claim.token, url_db)
+                await self._store(store.release_inbound, message_sid, claim.token)
             except Exception:  # noqa: BLE001 - the claim then goes stale and can be taken over
                 logger.exception("SMS %s: could not release its claim", message_sid)
             return response.text("Internal error", status=500)
@@ -342,7 +339,7 @@ class SmsInput(InputChannel):
         deadline = asyncio.get_running_loop().time() + self.duplicate_wait_seconds
         while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
-            answer = await asyncio.to_thread(store.answered_twiml, message_sid, self.database_url)
+            answer = await self._store(store.answered_twiml, message_sid)
             if answer is not None:
                 logger.info("SMS %s from %s was a concurrent duplicate: answered as the first", message_sid,
                             mask_phone(phone))
@@ -354,9 +351,8 @@ class SmsInput(InputChannel):
     async def _answer(self, request: Request, phone: str, message_sid: str, body: str,
                       on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple[list[str], Optional[tuple]]:
         """The SMS bodies to answer with, and the choices they offer (None: keep the pending ones)."""
-        url_db = self.database_url
         domain = self._domain(request.app)
-        contact = await asyncio.to_thread(store.contact, phone, url_db)
+        contact = await self._store(store.contact, phone)
         found = parse_keyword(body)
         if found is not None:
             return await self._keyword(request, contact, found, message_sid, on_new_message)
@@ -385,7 +381,6 @@ class SmsInput(InputChannel):
                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple[list[str], Optional[tuple]]:
         """One turn with the assistant; the replies as SMS bodies in the conversation's language (remembered for
         the number when it changed, e.g. by the language detector)."""
-        url_db = self.database_url
         collector = SmsReplyCollector()
         await on_new_message(UserMessage(
             text, collector, contact.conversation_id, input_channel=CHANNEL_NAME,
@@ -394,7 +389,7 @@ class SmsInput(InputChannel):
         language = await self._follow_conversation_language(request.app, contact)
         rendered: Rendered = render_batch(collector.messages, reply_templates(self._domain(request.app), language))
         if rendered.bodies:
-            now_contact = await asyncio.to_thread(store.contact, contact.phone, url_db)
+            now_contact = await self._store(store.contact, contact.phone)
             if now_contact.opted_out:  # a STOP was handled while this message was with the assistant
                 return [], None
         return list(rendered.bodies), rendered.choices
@@ -403,21 +398,20 @@ class SmsInput(InputChannel):
                        on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple[list[str], Optional[tuple]]:
         """STOP, START, HELP, their Spanish words, and ESPAÑOL / ENGLISH (never seen by NLU, except the language
         switch, which the assistant gets as `/set_language{"language": ...}`)."""
-        url_db = self.database_url
         domain = self._domain(request.app)
         phone = contact.phone
         language = contact.language
         if found.command == SET_LANGUAGE or (found.language and contact.language is None):
             # ESPAÑOL / ENGLISH always; AYUDA, PARAR, ... only tell a number's language before its conversation did.
-            await asyncio.to_thread(store.set_language, phone, found.language, url_db)
+            await self._store(store.set_language, phone, found.language)
             language = found.language
         reply_in = found.language or language or DEFAULT_LANGUAGE
         if found.command == OPT_OUT:
-            changed = await asyncio.to_thread(store.set_opted_out, phone, True, url_db)
+            changed = await self._store(store.set_opted_out, phone, True)
             logger.info("SMS %s: %s opted out%s", message_sid, mask_phone(phone), "" if changed else " (already)")
             return ([reply_text("opted_out", domain, reply_in)] if changed else []), None
         if found.command == OPT_IN:
-            changed = await asyncio.to_thread(store.set_opted_out, phone, False, url_db)
+            changed = await self._store(store.set_opted_out, phone, False)
             logger.info("SMS %s: %s opted in%s", message_sid, mask_phone(phone), "" if changed else " (already)")
             if language is not None:  # e.g. ESPAÑOL texted while opted out: the conversation follows now
                 await self._tell_language(request.app, contact, language, message_sid, on_new_message)
@@ -434,7 +428,7 @@ class SmsInput(InputChannel):
                     contact.conversation_id)
         bodies, choices = await self._converse(request, contact, language_payload(found.language), message_sid,
                                                on_new_message)
-        if not bodies and not (await asyncio.to_thread(store.contact, phone, url_db)).opted_out:
+        if not bodies and not (await self._store(store.contact, phone)).opted_out:
             bodies = [reply_text("language_set", domain, found.language)]
         return bodies, choices
 
@@ -488,7 +482,7 @@ class SmsInput(InputChannel):
         language = state.language if state is not None else None
         if language in LANGUAGES:
             if language != contact.language:
-                await asyncio.to_thread(store.set_language, contact.phone, language, self.database_url)
+                await self._store(store.set_language, contact.phone, language)
             return language
         return contact.language or DEFAULT_LANGUAGE
 
@@ -496,8 +490,7 @@ class SmsInput(InputChannel):
 
     async def push(self, conversation_id: str, messages: Iterable[Mapping[str, Any]]) -> None:
         """Queue bot messages for the number behind `conversation_id` and start sending them."""
-        url_db = self.database_url
-        contact = await asyncio.to_thread(store.contact_by_conversation, conversation_id, url_db)
+        contact = await self._store(store.contact_by_conversation, conversation_id)
         if contact is None:
             logger.warning("SMS push to conversation %s dropped: not an SMS conversation", conversation_id)
             return
@@ -508,8 +501,7 @@ class SmsInput(InputChannel):
         if not rendered.bodies:
             return
         # A pushed message with buttons replaces the pending choices; one without keeps them.
-        ids = await asyncio.to_thread(store.enqueue, contact.phone, rendered.bodies, url_db,
-                                      rendered.choices or None)
+        ids = await self._store(store.enqueue, contact.phone, rendered.bodies, rendered.choices or None)
         if not ids:
             logger.info("SMS push to %s not sent: the number opted out", mask_phone(contact.phone))
             return
@@ -517,42 +509,27 @@ class SmsInput(InputChannel):
             logger.warning("SMS push to %s queued, not sent: %s not set", mask_phone(contact.phone),
                            ", ".join(self.client.missing))
             return
-        self._start(self._deliver(contact.phone))
+        self._wakeup.set()  # the outbox worker sends it now
 
-    def _start(self, coroutine: Awaitable[Any]) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _store(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(session, *args)` of `portal.sms` as one unit of work, in a worker thread."""
+        return await asyncio.to_thread(self._in_session, function, *args)
 
-    async def _deliver(self, phone: str) -> None:
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self.deliverer.deliver, phone)
-        except Exception:  # noqa: BLE001 - queued messages are retried by the background loop
-            logger.exception("SMS delivery to %s failed; it stays queued", mask_phone(phone))
+    def _in_session(self, function: Callable[..., Any], *args: Any) -> Any:
+        with db.session_scope(self.database_url) as session:
+            return function(session, *args)
+
+    def _prune(self) -> None:
+        self._in_session(store.prune)
 
     async def flush_outbox(self) -> None:
-        """Send everything due now (the background loop calls this; tests and operators may too)."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, self.deliverer.flush)
+        """Send everything due now (the worker does this; tests and operators may too)."""
+        await asyncio.to_thread(self.worker.flush)
 
-    async def _retry_loop(self) -> None:
-        """Every `retry_interval_seconds`: send what is due; every hour, forget old answered MessageSids."""
-        delay = self.retry_interval_seconds
-        last_prune = 0.0
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await self.flush_outbox()
-                if loop.time() - last_prune > 3600:
-                    await asyncio.to_thread(store.prune, self.database_url)
-                    last_prune = loop.time()
-                delay = self.retry_interval_seconds
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - keep retrying, less often
-                delay = min(delay * 2, 300.0)
-                logger.warning("SMS outbox: %s: %s; next try in %ds", type(error).__name__, redact(str(error))[:200],
-                               delay)
+    async def _run_worker(self) -> None:
+        """The process's one outbox loop (target "sms"): when woken by a push, and every
+        `retry_interval_seconds` (0: only when woken); every hour, forget old answered MessageSids."""
+        await self.worker.run(self._wakeup, self.retry_interval_seconds or None, housekeeping=self._prune)
 
 
 def _xml(body: str) -> HTTPResponse:

@@ -2,7 +2,8 @@
 
     python -m helpdesk [serve] [--host H] [--port P]      the service (:8000; HELPDESK_HOST / HELPDESK_PORT)
     python -m helpdesk outbox list [--status S] [--target T] [--json]
-    python -m helpdesk outbox flush [--target T]           deliver everything due now (what the service does)
+    python -m helpdesk outbox flush [--target T]           deliver what is due now for Rasa and the external
+                                                           help desk (what the service does)
     python -m helpdesk outbox retry ID | cancel ID         make a queued delivery due now / give up on it
     python -m helpdesk new-token                           print a random token for HELPDESK_TOKENS
 
@@ -27,7 +28,8 @@ from portal.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError  # the sam
 from portal.district import DistrictConfigError
 from portal.models import OUTBOX_STATUSES, OUTBOX_TARGETS
 
-
+# The targets this process delivers (SMS rows are the SMS channel's, in the Rasa server).
+HELPDESK_TARGETS = (outbox.RASA, outbox.EXTERNAL)
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
@@ -69,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--target", choices=OUTBOX_TARGETS)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=_outbox_list)
-    flush = actions.add_parser("flush", help="deliver everything due now")
-    flush.add_argument("--target", choices=OUTBOX_TARGETS)
+    flush = actions.add_parser("flush", help="deliver everything due now (Rasa, external help desk)")
+    flush.add_argument("--target", choices=HELPDESK_TARGETS)
     flush.set_defaults(handler=_outbox_flush)
     for name, handler, text in (("retry", _outbox_retry, "make a pending delivery due now"),
                                 ("cancel", _outbox_cancel, "give up on a pending delivery (kept, marked cancelled)")):
@@ -139,16 +141,16 @@ def _outbox_list(args: argparse.Namespace) -> int:
 
 
 def _outbox_flush(args: argparse.Namespace) -> int:
-    from helpdesk.delivery import Deliverer
+    from helpdesk.delivery import make_worker
 
     config = _config(args, require_tokens=False)
     db.migrate(config.database_url)
-    deliverer = Deliverer(config, worker_id=f"cli:{secrets.token_hex(4)}")
-    if args.target == outbox.EXTERNAL and deliverer.adapter is None:
+    worker = make_worker(config, worker_id=f"cli:{secrets.token_hex(4)}")
+    if args.target is not None and args.target not in worker.targets:
         raise CommandError("no external help desk configured (HELPDESK_EXTERNAL_KIND)", EXIT_USAGE)
-    report = deliverer.flush(targets=(args.target,) if args.target else None)
+    report = worker.flush(targets=(args.target,) if args.target else None)
     print(f"Outbox: {report.summary()}.")
-    return EXIT_OK if report.failed == 0 else EXIT_FAILED
+    return EXIT_OK if report.retried == 0 and report.failed == 0 else EXIT_FAILED
 
 
 def _outbox_retry(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse, json as json_response
 from helpdesk import chat
 from helpdesk.api import ApiError, api
 from helpdesk.config import HelpdeskConfig
-from helpdesk.delivery import Deliverer, run_worker
+from helpdesk.delivery import make_worker
 from helpdesk.http import install_log_redaction
 from helpdesk.staff import staff
 from portal.district import District, load_district
@@ -84,9 +84,9 @@ def create_app(config: Optional[HelpdeskConfig] = None, district: Optional[Distr
         @app.after_server_start
         async def start_outbox_worker(app: Sanic, _loop) -> None:
             app.ctx.outbox_wakeup = asyncio.Event()
-            deliverer = Deliverer(config)
+            worker = make_worker(config)
             app.ctx.outbox_task = asyncio.get_running_loop().create_task(
-                run_worker(deliverer, app.ctx.outbox_wakeup, config.outbox_poll_seconds)
+                worker.run(app.ctx.outbox_wakeup, config.outbox_poll_seconds)
             )
 
         @app.before_server_stop

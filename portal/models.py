@@ -1,5 +1,8 @@
-"""ORM models of the portal store: roster (schools, people, guardian links), portal accounts, tickets,
-and the help desk's tables (conversation messages, live handoffs, the notification outbox, conversations)."""
+"""The portal store's schema, every table in this one module: roster (schools, people, guardian links), portal
+accounts, tickets, the help desk's tables (conversation messages, live handoffs, conversations), the SMS
+channel's numbers and answered webhooks, failed identity checks, and the one delivery outbox.
+
+Nothing here imports another project module, so anything may import it (stores, migrations, tests)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -38,8 +41,12 @@ MESSAGE_AUTHORS = ("parent", "staff", "assistant")
 HANDOFF_STATES = ("waiting", "live", "ended")
 ACTIVE_HANDOFF_STATES = ("waiting", "live")
 ACTIVE_HANDOFF_SQL = "state IN ('waiting', 'live')"
-OUTBOX_TARGETS = ("rasa", "external")
-OUTBOX_STATUSES = ("pending", "delivered", "cancelled")
+# Where an outbox row goes: Rasa (the parent, through trigger_intent), an external help desk, an SMS gateway.
+OUTBOX_TARGETS = ("rasa", "external", "sms")
+# pending until sent; delivered; failed (given up: refused for good, or too old); cancelled (an operator, an opt-out).
+OUTBOX_STATUSES = ("pending", "delivered", "failed", "cancelled")
+SMS_INBOUND_STATUSES = ("processing", "done")
+SENDER_KEY_MAX = 80
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -285,34 +292,41 @@ class Handoff(Base):
 
 
 class OutboxMessage(Base):
-    """A delivery waiting to go out (transactional outbox): to Rasa (the parent) or to an external help desk.
+    """A delivery waiting to go out (transactional outbox), revision 0006: to Rasa (the parent), an external help
+    desk, or an SMS gateway (`target`).
 
-    Written in the same transaction as the change it reports; a worker sends it, retries failures with
-    exponential backoff (`attempts`, `next_attempt_at`), and marks it delivered exactly once. Messages with
-    the same `ordering_key` go out in id order: a later one waits while an earlier one is undelivered.
+    Written in the same transaction as the change it reports. A worker claims due rows with a lease
+    (`locked_until`, `locked_by`), sends them with no transaction open, and records the outcome: delivered
+    exactly once; a failure stays pending with `attempts` and `next_attempt_at` pushed back (exponential backoff
+    with jitter); `failed` when given up. Rows with the same `ordering_key` ("rasa:<conversation>",
+    "external:<ticket>", "sms:<phone>") go out in id order: a later one waits while an earlier one is pending.
+    `phone`: the number of an SMS row (its contact row's deletion removes it); `provider_ref`: the id the
+    receiver gave the delivery (the gateway's message sid).
     """
 
-    __tablename__ = "outbox"
+    __tablename__ = "outbox_messages"
     __table_args__ = (
         CheckConstraint(f"target IN ({_in_list(OUTBOX_TARGETS)})", name="target"),
         CheckConstraint(f"status IN ({_in_list(OUTBOX_STATUSES)})", name="status"),
-        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
-        Index("ix_outbox_ordering_key_status", "ordering_key", "status"),
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_messages_ordering_key_status", "ordering_key", "status"),
     )
 
     id = Column(Integer, primary_key=True, autoincrement=True)
     target = Column(String(16), nullable=False)
     event = Column(String(64), nullable=False)
-    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    conversation_id = Column(String(255))
     ordering_key = Column(String(320), nullable=False)
     payload = Column(JSON, nullable=False, default=dict)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    conversation_id = Column(String(255))
+    phone = Column(String(32), ForeignKey("sms_contacts.phone", ondelete="CASCADE"), index=True)
     status = Column(String(16), nullable=False, default="pending")
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(UTCDateTime, nullable=False, default=utcnow)
     locked_until = Column(UTCDateTime)
     locked_by = Column(String(64))
     last_error = Column(Text)
+    provider_ref = Column(String(255))
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     delivered_at = Column(UTCDateTime)
 
@@ -331,7 +345,56 @@ class Conversation(Base):
     last_topic = Column(String(255))
     ticket_opened_at = Column(UTCDateTime)
 
-# The SMS channel's tables (revision 0003_sms) live in their own module, on this Base.
-from portal import sms_models  # noqa: E402,F401  (registers them on Base.metadata)
-# Failed identity checks per sender (revision 0004_verification_limits), also on this Base.
-from portal import verification_limits  # noqa: E402,F401  (registers VerificationFailure on Base.metadata)
+
+
+class SmsContact(Base):
+    """A phone number that texted the assistant (revision 0003_sms): its conversation, opt-out state, pending
+    choices and language.
+
+    `conversation_id` is a random id ("sms-" + 16 hex digits), not the number, so Rasa's tracker ids, logs
+    and tickets never show the number. `choices` are the numbered buttons last offered to this number
+    ([{"title", "payload"}, ...]), so a reply of "1" maps back even after a restart or on another replica.
+    `language` (revision 0005): the language the number chose ("en", "es"), or NULL. Its queued texts are
+    outbox rows (`OutboxMessage.phone`).
+    """
+
+    __tablename__ = "sms_contacts"
+
+    phone = Column(String(32), primary_key=True)
+    conversation_id = Column(String(64), nullable=False, unique=True)
+    opted_out = Column(Boolean, nullable=False, default=False)
+    opted_out_at = Column(UTCDateTime)
+    opted_in_at = Column(UTCDateTime)
+    choices = Column(JSON)
+    choices_at = Column(UTCDateTime)
+    language = Column(String(8))
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SmsInbound(Base):
+    """An inbound webhook call, by the gateway's MessageSid: claimed while processing, then the TwiML answered.
+
+    The primary key makes two concurrent deliveries of one message meet: only one insert wins.
+    """
+
+    __tablename__ = "sms_inbound"
+    __table_args__ = (CheckConstraint(f"status IN ({_in_list(SMS_INBOUND_STATUSES)})", name="status"),)
+
+    message_sid = Column(String(64), primary_key=True)
+    status = Column(String(16), nullable=False, default="processing")
+    claim = Column(String(32), nullable=False)
+    claimed_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    completed_at = Column(UTCDateTime)
+    twiml = Column(Text)
+
+
+class VerificationFailure(Base):
+    """One failed identity check by one sender (revision 0004): a keyed hash, never the number or address itself
+    (see `portal.verification_limits`)."""
+
+    __tablename__ = "verification_failures"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sender_key = Column(String(SENDER_KEY_MAX), nullable=False, index=True)
+    failed_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)

@@ -40,10 +40,10 @@ from sqlalchemy.orm import Session
 from portal import db
 from portal.identity import mask_email, mask_phone
 from portal.models import (ACTIVE_TICKET_STATUSES, GUARDIAN_ROLES, ActivationKey, Conversation, GuardianLink, Handoff,
-                           OutboxMessage, Person, PortalAccount, Ticket, TicketEvent, TicketMessage, utcnow)
+                           OutboxMessage, Person, PortalAccount, SmsContact, SmsInbound, Ticket, TicketEvent,
+                           TicketMessage, VerificationFailure, utcnow)
 from portal.normalise import normalise_email, phone_key
-from portal.sms_models import SmsContact, SmsInbound, SmsOutbound
-from portal.verification_limits import VerificationFailure, prune as prune_failures, sms_sender_key
+from portal.verification_limits import prune as prune_failures, sms_sender_key
 
 ACTOR = "privacy"
 REMOVED = "[removed: family data deleted]"
@@ -266,7 +266,7 @@ def forget_family(url: Optional[str], guardian_ids: Iterable[str] = (), contacts
         report.add("ticket messages", _count(session, TicketMessage, TicketMessage.ticket_id.in_([t.id for t in tickets])))
         report.add("conversation records", _count(session, Conversation, Conversation.id.in_(conversation_ids)))
         report.add("SMS numbers", len(sms))
-        report.add("SMS outbox messages", _count(session, SmsOutbound, SmsOutbound.phone.in_([c.phone for c in sms])))
+        report.add("SMS outbox messages", _count(session, OutboxMessage, OutboxMessage.phone.in_([c.phone for c in sms])))
         failure_keys = [sms_sender_key(k) for k in family.phone_keys]
         report.add("failed-check records", _count(session, VerificationFailure,
                                                   VerificationFailure.sender_key.in_(failure_keys)))
@@ -276,7 +276,7 @@ def forget_family(url: Optional[str], guardian_ids: Iterable[str] = (), contacts
         for ticket in tickets:
             anonymise_ticket(session, ticket, REMOVED)
         session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)), execution_options=_NO_SYNC)
-        session.execute(delete(SmsOutbound).where(SmsOutbound.phone.in_([c.phone for c in sms])),
+        session.execute(delete(OutboxMessage).where(OutboxMessage.phone.in_([c.phone for c in sms])),
                         execution_options=_NO_SYNC)
         session.execute(delete(SmsContact).where(SmsContact.phone.in_([c.phone for c in sms])),
                         execution_options=_NO_SYNC)
@@ -367,9 +367,10 @@ def purge(url: Optional[str], older_than: timedelta, tracker: Optional[str] = No
         idle_sms = (SmsContact.updated_at < cutoff) & SmsContact.opted_out.is_(False)
         idle_phones = list(session.execute(select(SmsContact.phone).where(idle_sms)).scalars())
         report.add("SMS numbers (not opted out)", len(idle_phones))
-        old_outbox = SmsOutbound.phone.in_(idle_phones) | ((SmsOutbound.status != "pending")
-                                                           & (SmsOutbound.created_at < cutoff))
-        report.add("SMS outbox messages", _count(session, SmsOutbound, old_outbox))
+        old_outbox = OutboxMessage.phone.in_(idle_phones) | (OutboxMessage.phone.isnot(None)
+                                                             & (OutboxMessage.status != "pending")
+                                                             & (OutboxMessage.created_at < cutoff))
+        report.add("SMS outbox messages", _count(session, OutboxMessage, old_outbox))
         report.add("SMS webhook records", _count(session, SmsInbound, SmsInbound.claimed_at < cutoff))
         finished = session.execute(select(Ticket).where(
             Ticket.status.in_(("resolved", "closed")), Ticket.updated_at < cutoff,
@@ -381,7 +382,7 @@ def purge(url: Optional[str], older_than: timedelta, tracker: Optional[str] = No
                 session, VerificationFailure, VerificationFailure.failed_at < now - _failure_window()))
             return report
         session.execute(delete(Conversation).where(old_conversations), execution_options=_NO_SYNC)
-        session.execute(delete(SmsOutbound).where(old_outbox), execution_options=_NO_SYNC)
+        session.execute(delete(OutboxMessage).where(old_outbox), execution_options=_NO_SYNC)
         session.execute(delete(SmsContact).where(SmsContact.phone.in_(idle_phones)), execution_options=_NO_SYNC)
         session.execute(delete(SmsInbound).where(SmsInbound.claimed_at < cutoff), execution_options=_NO_SYNC)
         for ticket in finished:

@@ -1,7 +1,9 @@
-"""SMS channel store: numbers (conversation id, opt-out, pending choices), answered MessageSids, the outbox.
+"""SMS channel store: numbers (conversation id, opt-out, pending choices), answered MessageSids, queued texts.
 
-Every function is one short unit of work (`portal.db.session_scope`) and returns plain frozen dataclasses,
-so callers in the Rasa server run them with `asyncio.to_thread` and never hold a session across awaits.
+Every function takes the caller's Session (the caller opens one short unit of work, `portal.db.session_scope`,
+and commits it) and returns plain frozen dataclasses: no ORM object leaves this module and no session is
+opened here. Callers in the Rasa server run their unit of work with `asyncio.to_thread`, never holding a
+session across awaits.
 
 - Numbers: the first message from a number creates its row with a random conversation id; STOP/START set
   `opted_out`; the buttons last offered to the number are kept as its pending choices; `language` is the
@@ -9,8 +11,8 @@ so callers in the Rasa server run them with `asyncio.to_thread` and never hold a
 - Inbound: `claim_inbound` inserts the MessageSid (primary key): of two deliveries of one message only one
   wins and processes it; the other gets the TwiML the winner stored with `finish_inbound` (or waits for it).
   A claim older than `stale_after` (its process died) can be taken over.
-- Outbox: `enqueue` stores pushed messages (never for an opted-out number); a worker holding the number's
-  send lease sends them in id order and records `sent`, a retry time, or `failed`.
+- Outbox: `enqueue` queues pushed messages in the one outbox (`portal.outbox`, target "sms", ordering key
+  "sms:<phone>"; never for an opted-out number); the SMS channel's outbox worker sends them in order.
 """
 from __future__ import annotations
 
@@ -19,17 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional, Sequence, Union
 
-from sqlalchemy import delete, exists, null, or_, select, update
+from sqlalchemy import delete, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session
 
-from portal import db
-from portal.models import utcnow
-from portal.sms_models import SmsContact, SmsInbound, SmsOutbound
+from portal import outbox as deliveries
+from portal.models import SmsContact, SmsInbound, utcnow
 
 CONVERSATION_PREFIX = "sms-"
 DEFAULT_STALE_CLAIM = timedelta(minutes=2)
-ERROR_CHARS = 500
 # Bulk UPDATE/DELETE: the rows are not loaded in the session, nothing to synchronise.
 _NO_SYNC = {"synchronize_session": False}
 
@@ -78,7 +78,7 @@ ClaimResult = Union[Claimed, Answered, InProgress]
 
 @dataclass(frozen=True)
 class Outbound:
-    """One outbox row, as plain data (`opted_out` is the number's current state)."""
+    """One queued text (an outbox row of target "sms"), as plain data."""
 
     id: int
     phone: str
@@ -87,10 +87,9 @@ class Outbound:
     attempts: int
     next_attempt_at: datetime
     created_at: datetime
-    sent_at: Optional[datetime]
+    delivered_at: Optional[datetime]
     provider_sid: Optional[str]
     last_error: Optional[str]
-    opted_out: bool = False
 
 
 def _contact_view(row: SmsContact) -> Contact:
@@ -101,9 +100,9 @@ def _contact_view(row: SmsContact) -> Contact:
     return Contact(row.phone, row.conversation_id, bool(row.opted_out), choices, row.choices_at, row.language)
 
 
-def _outbound_view(row: SmsOutbound, opted_out: bool = False) -> Outbound:
-    return Outbound(row.id, row.phone, row.body, row.status, row.attempts, row.next_attempt_at, row.created_at,
-                    row.sent_at, row.provider_sid, row.last_error, opted_out)
+def _outbound_view(row: deliveries.OutboxView) -> Outbound:
+    return Outbound(row.id, row.phone or "", str(row.payload.get("body", "")), row.status, row.attempts,
+                    row.next_attempt_at, row.created_at, row.delivered_at, row.provider_ref, row.last_error)
 
 
 def _choices_json(choices: Iterable[Choice]) -> list[dict[str, str]]:
@@ -116,86 +115,71 @@ def new_conversation_id() -> str:
 
 # --- Numbers ----------------------------------------------------------------------------------------------
 
-def contact(phone: str, url: Optional[str] = None, now: Optional[datetime] = None) -> Contact:
+def contact(session: Session, phone: str, now: Optional[datetime] = None) -> Contact:
     """The number's row, created (with a new random conversation id) on first contact."""
-    now = now or utcnow()
-    with db.session_scope(url) as session:
-        row = session.get(SmsContact, phone)
-        if row is not None:
-            return _contact_view(row)
+    row = session.get(SmsContact, phone)
+    if row is None:
+        row = _create_contact(session, phone, now or utcnow())
+    return _contact_view(row)
+
+
+def _create_contact(session: Session, phone: str, now: datetime) -> SmsContact:
+    """Insert the number's row in a savepoint: when a concurrent first message created it, read that one."""
     try:
-        with db.session_scope(url) as session:
+        with session.begin_nested():
             row = SmsContact(phone=phone, conversation_id=new_conversation_id(), opted_out=False,
                              created_at=now, updated_at=now)
             session.add(row)
-            session.flush()
-            return _contact_view(row)
-    except IntegrityError:  # a concurrent first message from the same number created it
-        with db.session_scope(url) as session:
-            return _contact_view(session.get(SmsContact, phone))
+        return row
+    except IntegrityError:
+        return session.execute(select(SmsContact).where(SmsContact.phone == phone)).scalar_one()
 
 
-def contact_by_conversation(conversation_id: str, url: Optional[str] = None) -> Optional[Contact]:
+def contact_by_conversation(session: Session, conversation_id: str) -> Optional[Contact]:
     """The number behind a conversation id, or None (not an SMS conversation)."""
-    with db.session_scope(url) as session:
-        row = session.execute(
-            select(SmsContact).where(SmsContact.conversation_id == conversation_id)
-        ).scalar_one_or_none()
-        return _contact_view(row) if row is not None else None
+    row = session.execute(select(SmsContact).where(SmsContact.conversation_id == conversation_id)).scalar_one_or_none()
+    return _contact_view(row) if row is not None else None
 
 
-def set_opted_out(phone: str, opted_out: bool, url: Optional[str] = None, now: Optional[datetime] = None) -> bool:
+def set_opted_out(session: Session, phone: str, opted_out: bool, now: Optional[datetime] = None) -> bool:
     """Opt the number out (True) or back in (False); True when that changed its state.
 
-    Opting out also cancels what is still waiting in its outbox and forgets its pending choices.
+    Opting out also cancels what is still queued for it and forgets its pending choices.
     """
     now = now or utcnow()
-    contact(phone, url, now)
-    with db.session_scope(url) as session:
-        row = session.get(SmsContact, phone)
-        changed = bool(row.opted_out) != opted_out
-        row.opted_out = opted_out
-        row.updated_at = now
-        if opted_out:
-            row.choices, row.choices_at = null(), None  # SQL NULL, not JSON 'null'
-            if changed:
-                row.opted_out_at = now
-            session.execute(
-                update(SmsOutbound)
-                .where(SmsOutbound.phone == phone, SmsOutbound.status == "pending")
-                .values(status="cancelled", last_error="opted out"),
-                execution_options=_NO_SYNC,
-            )
-        elif changed:
-            row.opted_in_at = now
-        return changed
+    contact(session, phone, now)
+    row = session.get(SmsContact, phone)
+    changed = bool(row.opted_out) != opted_out
+    row.opted_out = opted_out
+    row.updated_at = now
+    if opted_out:
+        row.choices, row.choices_at = null(), None  # SQL NULL, not JSON 'null'
+        if changed:
+            row.opted_out_at = now
+        deliveries.cancel_pending(session, deliveries.sms_key(phone), "opted out")
+    elif changed:
+        row.opted_in_at = now
+    session.flush()
+    return changed
 
 
-def set_language(phone: str, language: Optional[str], url: Optional[str] = None,
-                 now: Optional[datetime] = None) -> bool:
+def set_language(session: Session, phone: str, language: Optional[str], now: Optional[datetime] = None) -> bool:
     """Remember the language the number reads ("en", "es"; None forgets it); True when that changed it."""
     now = now or utcnow()
-    contact(phone, url, now)
-    with db.session_scope(url) as session:
-        return session.execute(
-            update(SmsContact)
-            .where(SmsContact.phone == phone,
-                   SmsContact.language.isnot(None) if language is None else
-                   or_(SmsContact.language.is_(None), SmsContact.language != language))
-            .values(language=language, updated_at=now),
-            execution_options=_NO_SYNC,
-        ).rowcount == 1
+    contact(session, phone, now)
+    return session.execute(
+        update(SmsContact)
+        .where(SmsContact.phone == phone,
+               SmsContact.language.isnot(None) if language is None else
+               or_(SmsContact.language.is_(None), SmsContact.language != language))
+        .values(language=language, updated_at=now),
+        execution_options=_NO_SYNC,
+    ).rowcount == 1
 
 
-def set_choices(phone: str, choices: Sequence[Choice], url: Optional[str] = None,
-                now: Optional[datetime] = None) -> None:
+def set_choices(session: Session, phone: str, choices: Sequence[Choice], now: Optional[datetime] = None) -> None:
     """Remember the numbered choices just offered to the number (an empty list forgets them)."""
     now = now or utcnow()
-    with db.session_scope(url) as session:
-        _store_choices(session, phone, choices, now)
-
-
-def _store_choices(session, phone: str, choices: Sequence[Choice], now: datetime) -> None:
     session.execute(
         update(SmsContact)
         .where(SmsContact.phone == phone)
@@ -207,208 +191,108 @@ def _store_choices(session, phone: str, choices: Sequence[Choice], now: datetime
 
 # --- Inbound messages -------------------------------------------------------------------------------------
 
-def claim_inbound(message_sid: str, url: Optional[str] = None, stale_after: timedelta = DEFAULT_STALE_CLAIM,
+def claim_inbound(session: Session, message_sid: str, stale_after: timedelta = DEFAULT_STALE_CLAIM,
                   now: Optional[datetime] = None) -> ClaimResult:
-    """Claim a MessageSid for processing; or the TwiML it was answered with; or InProgress."""
+    """Claim a MessageSid for processing; or the TwiML it was answered with; or InProgress.
+
+    The claim counts once the caller commits (commit before processing, so a duplicate sees it)."""
     now = now or utcnow()
     token = secrets.token_hex(8)
     for _attempt in range(2):
         try:
-            with db.session_scope(url) as session:
+            with session.begin_nested():
                 session.add(SmsInbound(message_sid=message_sid, status="processing", claim=token, claimed_at=now))
             return Claimed(token)
         except IntegrityError:
             pass
-        with db.session_scope(url) as session:
-            row = session.get(SmsInbound, message_sid)
-            if row is None:  # released in the meantime: try the insert once more
-                continue
-            if row.status == "done":
-                return Answered(row.twiml or "")
-            if row.claimed_at <= now - stale_after:
-                taken = session.execute(
-                    update(SmsInbound)
-                    .where(SmsInbound.message_sid == message_sid, SmsInbound.status == "processing",
-                           SmsInbound.claim == row.claim)
-                    .values(claim=token, claimed_at=now),
-                    execution_options=_NO_SYNC,
-                ).rowcount
-                if taken == 1:
-                    return Claimed(token)
-            return InProgress()
+        row = session.execute(select(SmsInbound).where(SmsInbound.message_sid == message_sid)).scalar_one_or_none()
+        if row is None:  # released in the meantime: try the insert once more
+            continue
+        if row.status == "done":
+            return Answered(row.twiml or "")
+        if row.claimed_at <= now - stale_after:
+            taken = session.execute(
+                update(SmsInbound)
+                .where(SmsInbound.message_sid == message_sid, SmsInbound.status == "processing",
+                       SmsInbound.claim == row.claim)
+                .values(claim=token, claimed_at=now),
+                execution_options=_NO_SYNC,
+            ).rowcount
+            if taken == 1:
+                return Claimed(token)
+        return InProgress()
     return InProgress()
 
 
-def finish_inbound(message_sid: str, token: str, twiml: str, url: Optional[str] = None,
-                   phone: Optional[str] = None, choices: Optional[Sequence[Choice]] = None,
-                   now: Optional[datetime] = None) -> bool:
+def finish_inbound(session: Session, message_sid: str, token: str, twiml: str, phone: Optional[str] = None,
+                   choices: Optional[Sequence[Choice]] = None, now: Optional[datetime] = None) -> bool:
     """Store the TwiML answered for the MessageSid and, with `phone`, the choices it offered (one transaction).
 
     False when the claim was lost (taken over as stale): the TwiML and choices are then not stored.
     """
     now = now or utcnow()
-    with db.session_scope(url) as session:
-        done = session.execute(
-            update(SmsInbound)
-            .where(SmsInbound.message_sid == message_sid, SmsInbound.claim == token,
-                   SmsInbound.status == "processing")
-            .values(status="done", twiml=twiml, completed_at=now),
-            execution_options=_NO_SYNC,
-        ).rowcount
-        if done == 1 and phone is not None and choices is not None:
-            _store_choices(session, phone, choices, now)
-        return done == 1
+    done = session.execute(
+        update(SmsInbound)
+        .where(SmsInbound.message_sid == message_sid, SmsInbound.claim == token, SmsInbound.status == "processing")
+        .values(status="done", twiml=twiml, completed_at=now),
+        execution_options=_NO_SYNC,
+    ).rowcount
+    if done == 1 and phone is not None and choices is not None:
+        set_choices(session, phone, choices, now)
+    return done == 1
 
 
-def release_inbound(message_sid: str, token: str, url: Optional[str] = None) -> None:
+def release_inbound(session: Session, message_sid: str, token: str) -> None:
     """Give up a claim (processing failed): a retry of the same message may process it."""
-    with db.session_scope(url) as session:
-        session.execute(
-            delete(SmsInbound).where(SmsInbound.message_sid == message_sid, SmsInbound.claim == token,
-                                     SmsInbound.status == "processing"),
-            execution_options=_NO_SYNC,
-        )
+    session.execute(
+        delete(SmsInbound).where(SmsInbound.message_sid == message_sid, SmsInbound.claim == token,
+                                 SmsInbound.status == "processing"),
+        execution_options=_NO_SYNC,
+    )
 
 
-def answered_twiml(message_sid: str, url: Optional[str] = None) -> Optional[str]:
+def answered_twiml(session: Session, message_sid: str) -> Optional[str]:
     """The TwiML a finished MessageSid was answered with, else None."""
-    with db.session_scope(url) as session:
-        row = session.get(SmsInbound, message_sid)
-        return row.twiml if row is not None and row.status == "done" else None
+    row = session.execute(select(SmsInbound).where(SmsInbound.message_sid == message_sid)).scalar_one_or_none()
+    return row.twiml if row is not None and row.status == "done" else None
 
 
-# --- Outbox -------------------------------------------------------------------------------------------------
+# --- Queued texts (the outbox) --------------------------------------------------------------------------------
 
-def enqueue(phone: str, bodies: Sequence[str], url: Optional[str] = None,
-            choices: Optional[Sequence[Choice]] = None, now: Optional[datetime] = None) -> list[int]:
-    """Queue messages for the number (and replace its pending choices when `choices` is given).
+def enqueue(session: Session, phone: str, bodies: Sequence[str], choices: Optional[Sequence[Choice]] = None,
+            now: Optional[datetime] = None) -> list[int]:
+    """Queue texts for the number (and replace its pending choices when `choices` is given); their outbox ids.
 
     Nothing is queued for an opted-out or unknown number: the result is then empty.
     """
     now = now or utcnow()
-    with db.session_scope(url) as session:
-        row = session.get(SmsContact, phone)
-        if row is None or row.opted_out:
-            return []
-        outbound = [SmsOutbound(phone=phone, body=body, status="pending", attempts=0, next_attempt_at=now,
-                                created_at=now) for body in bodies if body]
-        session.add_all(outbound)
-        if choices is not None:
-            _store_choices(session, phone, choices, now)
-        session.flush()
-        return [o.id for o in outbound]
+    row = session.get(SmsContact, phone)
+    if row is None or row.opted_out:
+        return []
+    ids = [deliveries.queue_text(session, phone, body, now).id for body in bodies if body]
+    if choices is not None:
+        set_choices(session, phone, choices, now)
+    return ids
 
 
-def take_send_lease(phone: str, worker: str, seconds: float, url: Optional[str] = None,
-                    now: Optional[datetime] = None) -> bool:
-    """Become (or stay) the one worker sending this number's outbox for `seconds`; False when another is."""
-    now = now or utcnow()
-    with db.session_scope(url) as session:
-        return session.execute(
-            update(SmsContact)
-            .where(SmsContact.phone == phone,
-                   or_(SmsContact.send_lease_until.is_(None), SmsContact.send_lease_until < now,
-                       SmsContact.send_lease_by == worker))
-            .values(send_lease_until=now + timedelta(seconds=seconds), send_lease_by=worker),
-            execution_options=_NO_SYNC,
-        ).rowcount == 1
+def is_opted_out(session: Session, phone: str) -> bool:
+    """Whether the number opted out (an unknown number has not)."""
+    return bool(session.execute(select(SmsContact.opted_out).where(SmsContact.phone == phone)).scalar())
 
 
-def release_send_lease(phone: str, worker: str, url: Optional[str] = None) -> None:
-    with db.session_scope(url) as session:
-        session.execute(
-            update(SmsContact)
-            .where(SmsContact.phone == phone, SmsContact.send_lease_by == worker)
-            .values(send_lease_until=None, send_lease_by=None),
-            execution_options=_NO_SYNC,
-        )
+def outbox(session: Session, phone: Optional[str] = None, status: Optional[str] = None) -> list[Outbound]:
+    """Queued texts in id order (for operators and tests)."""
+    rows = deliveries.list_messages(session, target=deliveries.SMS, phone=phone, status=status)
+    return [_outbound_view(row) for row in rows]
 
 
-def next_outbound(phone: str, url: Optional[str] = None) -> Optional[Outbound]:
-    """The number's oldest pending message (due or not: later ones wait for it), with the opt-out state."""
-    with db.session_scope(url) as session:
-        found = session.execute(
-            select(SmsOutbound, SmsContact.opted_out)
-            .join(SmsContact, SmsContact.phone == SmsOutbound.phone)
-            .where(SmsOutbound.phone == phone, SmsOutbound.status == "pending")
-            .order_by(SmsOutbound.id)
-            .limit(1)
-        ).first()
-        return _outbound_view(found[0], bool(found[1])) if found else None
-
-
-def due_phones(url: Optional[str] = None, now: Optional[datetime] = None, limit: int = 100) -> list[str]:
-    """Numbers whose oldest pending message is due now (a later one waits behind it), longest waiting first."""
-    now = now or utcnow()
-    earlier = aliased(SmsOutbound)
-    with db.session_scope(url) as session:
-        return list(session.execute(
-            select(SmsOutbound.phone)
-            .where(SmsOutbound.status == "pending", SmsOutbound.next_attempt_at <= now,
-                   ~exists().where(earlier.phone == SmsOutbound.phone, earlier.status == "pending",
-                                   earlier.id < SmsOutbound.id))
-            .order_by(SmsOutbound.next_attempt_at)
-            .limit(limit)
-        ).scalars())
-
-
-def mark_sent(outbound_id: int, provider_sid: Optional[str], url: Optional[str] = None,
-              now: Optional[datetime] = None) -> None:
-    now = now or utcnow()
-    with db.session_scope(url) as session:
-        session.execute(
-            update(SmsOutbound)
-            .where(SmsOutbound.id == outbound_id)
-            .values(status="sent", sent_at=now, provider_sid=provider_sid, attempts=SmsOutbound.attempts + 1,
-                    last_error=None),
-            execution_options=_NO_SYNC,
-        )
-
-
-def mark_retry(outbound_id: int, error: str, next_attempt_at: datetime, url: Optional[str] = None) -> None:
-    with db.session_scope(url) as session:
-        session.execute(
-            update(SmsOutbound)
-            .where(SmsOutbound.id == outbound_id, SmsOutbound.status == "pending")
-            .values(attempts=SmsOutbound.attempts + 1, next_attempt_at=next_attempt_at,
-                    last_error=error[:ERROR_CHARS]),
-            execution_options=_NO_SYNC,
-        )
-
-
-def mark_failed(outbound_id: int, error: str, url: Optional[str] = None) -> None:
-    with db.session_scope(url) as session:
-        session.execute(
-            update(SmsOutbound)
-            .where(SmsOutbound.id == outbound_id, SmsOutbound.status == "pending")
-            .values(status="failed", attempts=SmsOutbound.attempts + 1, last_error=error[:ERROR_CHARS]),
-            execution_options=_NO_SYNC,
-        )
-
-
-def outbox(url: Optional[str] = None, phone: Optional[str] = None,
-           status: Optional[str] = None) -> list[Outbound]:
-    """Outbox rows in id order (for operators and tests)."""
-    with db.session_scope(url) as session:
-        query = select(SmsOutbound).order_by(SmsOutbound.id)
-        if phone is not None:
-            query = query.where(SmsOutbound.phone == phone)
-        if status is not None:
-            query = query.where(SmsOutbound.status == status)
-        return [_outbound_view(row) for row in session.execute(query).scalars()]
-
-
-def prune(url: Optional[str] = None, now: Optional[datetime] = None, inbound_after: timedelta = timedelta(days=2),
+def prune(session: Session, now: Optional[datetime] = None, inbound_after: timedelta = timedelta(days=2),
           outbox_after: timedelta = timedelta(days=7)) -> dict[str, Any]:
-    """Forget answered MessageSids and finished outbox rows older than the given ages."""
+    """Forget answered MessageSids and finished texts older than the given ages."""
     now = now or utcnow()
-    with db.session_scope(url) as session:
-        inbound = session.execute(
-            delete(SmsInbound).where(SmsInbound.status == "done", SmsInbound.claimed_at < now - inbound_after),
-            execution_options=_NO_SYNC,
-        ).rowcount
-        finished = session.execute(
-            delete(SmsOutbound).where(SmsOutbound.status != "pending", SmsOutbound.created_at < now - outbox_after),
-            execution_options=_NO_SYNC,
-        ).rowcount
-        return {"inbound": inbound, "outbox": finished}
+    inbound = session.execute(
+        delete(SmsInbound).where(SmsInbound.status == "done", SmsInbound.claimed_at < now - inbound_after),
+        execution_options=_NO_SYNC,
+    ).rowcount
+    finished = deliveries.prune(session, deliveries.SMS, now - outbox_after)
+    return {"inbound": inbound, "outbox": finished}

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping, Optional
 
-from sqlalchemy import Column, Integer, String, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Base, UTCDateTime, utcnow
+from portal.models import SENDER_KEY_MAX, VerificationFailure, utcnow  # noqa: F401  (SENDER_KEY_MAX: for callers)
 from portal.normalise import phone_key
 
 log = logging.getLogger(__name__)
@@ -36,18 +36,7 @@ DEFAULT_WINDOW_MINUTES = 60
 # Used only when SENDER_HASH_KEY is unset (development, tests): the hash still hides the raw value from
 # anyone reading the store, but only a secret key stops someone from hashing every phone number to find one.
 _FALLBACK_HASH_KEY = "parent-portal-assistant/sender-key/v1"
-SENDER_KEY_MAX = 80
 DEFAULT_TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
-
-
-class VerificationFailure(Base):
-    """One failed identity check by one sender (a keyed hash, never the number or address itself)."""
-
-    __tablename__ = "verification_failures"
-
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    sender_key = Column(String(SENDER_KEY_MAX), nullable=False, index=True)
-    failed_at = Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 
 @dataclass(frozen=True)

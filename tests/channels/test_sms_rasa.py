@@ -12,9 +12,9 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from channels.response_variations import NLG_ENDPOINT_YAML
-from portal import sms as store
 from portal.db import session_scope
 from portal.tickets import tickets_for_conversation
+from tests.channels.store_calls import sms_store
 from tests.channels.test_sms_webhook import ACCOUNT, FROM_NUMBER, TOKEN, Gateway, new_sid, twilio_params
 from tests.e2e.servers import VENV_BIN, free_port, latest_model, server_env, wait_until_up
 from tests.e2e.test_spanish import ENGLISH_WORDS, SPANISH_PATHS, check_ending
@@ -94,7 +94,7 @@ def test_a_conversation_over_sms_with_numbered_choices_and_a_pushed_update(sms_r
     assert step[-1].endswith("Reply 1 for Done, what's next?, 2 for I'm stuck")
     assert any("Step 2 of 7" in m for m in sms_rasa.say("1"))
 
-    conversation = store.contact(PARENT, sms_rasa.database_url).conversation_id
+    conversation = sms_store(sms_rasa.database_url).contact(PARENT).conversation_id
     tracker = sms_rasa.tracker(conversation)
     parent_events = [e for e in tracker["events"] if e["event"] == "user"]
     assert parent_events[0]["metadata"]["sms_from"] == PARENT
@@ -105,7 +105,7 @@ def test_a_conversation_over_sms_with_numbered_choices_and_a_pushed_update(sms_r
     [pushed] = sms_rasa.gateway.wait_for(1, timeout=30)
     assert pushed["form"] == {"From": FROM_NUMBER, "To": PARENT, "Body": "Update on request #7: We sent a new key."}
 
-    assert sms_rasa.say("STOP") and store.contact(PARENT, sms_rasa.database_url).opted_out
+    assert sms_rasa.say("STOP") and sms_store(sms_rasa.database_url).contact(PARENT).opted_out
     sms_rasa.trigger(conversation, "EXTERNAL_ticket_resolved", staff_message="Another update.", ticket_id="7")
     assert len(sms_rasa.gateway.requests) == 1  # nothing more to an opted-out number
     assert sms_rasa.say("what about my key?") == []
@@ -122,7 +122,7 @@ def test_persona_path_in_spanish_over_sms(sms_rasa, path):
         assert texts, f"no text back for {message!r}"
         assert all(len(text) <= 320 for text in texts)
         assert not any(word in text for word in ENGLISH_WORDS for text in texts), texts
-    conversation = store.contact(path.phone, sms_rasa.database_url).conversation_id
+    conversation = sms_store(sms_rasa.database_url).contact(path.phone).conversation_id
     with session_scope(sms_rasa.database_url) as session:
         found = tickets_for_conversation(session, conversation)
     check_ending(path, " ".join(texts), found)

@@ -22,8 +22,8 @@ from channels.sms import SmsInput
 from channels.sms_replies import SMS_REPLIES, reply_templates, reply_text, spanish_hours
 from channels.sms_text import HELP, OPT_IN, OPT_OUT, SET_LANGUAGE, Keyword, keyword, parse_keyword, render_batch
 from portal import db
-from portal import sms as store
-from portal.sms_models import SmsContact, SmsInbound, SmsOutbound
+from portal.models import OutboxMessage, SmsContact, SmsInbound
+from tests.channels.store_calls import sms_store
 from tests.channels.test_sms_webhook import (
     ACCOUNT,
     ANA,
@@ -129,21 +129,21 @@ def test_language_payload_is_what_the_widget_sends():
 def url(request) -> str:
     url = request.getfixturevalue(f"{request.param}_database")
     with db.get_engine(url).begin() as connection:
-        for model in (SmsOutbound, SmsInbound, SmsContact):
+        for model in (OutboxMessage, SmsInbound, SmsContact):
             connection.execute(model.__table__.delete())
     return url
 
 
 def test_the_store_remembers_a_numbers_language(url):
-    assert store.contact(ANA, url).language is None
-    assert store.set_language(ANA, "es", url) is True
-    assert store.set_language(ANA, "es", url) is False
-    assert store.contact(ANA, url).language == "es"
-    assert store.contact_by_conversation(store.contact(ANA, url).conversation_id, url).language == "es"
-    assert store.set_language(ANA, "en", url) is True and store.contact(ANA, url).language == "en"
-    assert store.set_language(ANA, None, url) is True and store.contact(ANA, url).language is None
-    assert store.set_language(BEN, "es", url) is True  # a number never seen gets its row
-    assert store.contact(BEN, url).language == "es"
+    assert sms_store(url).contact(ANA).language is None
+    assert sms_store(url).set_language(ANA, "es") is True
+    assert sms_store(url).set_language(ANA, "es") is False
+    assert sms_store(url).contact(ANA).language == "es"
+    assert sms_store(url).contact_by_conversation(sms_store(url).contact(ANA).conversation_id).language == "es"
+    assert sms_store(url).set_language(ANA, "en") is True and sms_store(url).contact(ANA).language == "en"
+    assert sms_store(url).set_language(ANA, None) is True and sms_store(url).contact(ANA).language is None
+    assert sms_store(url).set_language(BEN, "es") is True  # a number never seen gets its row
+    assert sms_store(url).contact(BEN).language == "es"
 
 
 # --- The webhook, with a stub assistant that keeps trackers ----------------------------------------------------
@@ -211,7 +211,7 @@ def sms(served):
 
     url, channel, assistant, running = served
     with db.get_engine(url).begin() as connection:
-        for model in (SmsOutbound, SmsInbound, SmsContact):
+        for model in (OutboxMessage, SmsInbound, SmsContact):
             connection.execute(model.__table__.delete())
     assistant.messages.clear()
     assistant.tracker_store.trackers.clear()
@@ -222,13 +222,13 @@ def sms(served):
 
 
 def language_of(setup: Setup, phone: str = ANA) -> Optional[str]:
-    return store.contact(phone, setup.url).language
+    return sms_store(setup.url).contact(phone).language
 
 
 @pytest.mark.parametrize("word", SPANISH_STOP)
 def test_each_spanish_opt_out_word_opts_out_and_confirms_in_spanish(sms, word):
     assert say(sms, word) == [reply_text("opted_out", language="es")]
-    assert store.contact(ANA, sms.url).opted_out and sms.assistant.messages == []
+    assert sms_store(sms.url).contact(ANA).opted_out and sms.assistant.messages == []
     assert say(sms, word) == []  # once
     assert say(sms, "¿sigue ahí?") == [] and sms.assistant.messages == []  # nothing reaches an opted-out number
     assert language_of(sms) == "es"
@@ -236,9 +236,9 @@ def test_each_spanish_opt_out_word_opts_out_and_confirms_in_spanish(sms, word):
 
 def test_stop_still_works_and_answers_in_english(sms):
     assert say(sms, "STOP") == [reply_text("opted_out")]
-    assert store.contact(ANA, sms.url).opted_out and language_of(sms) is None
+    assert sms_store(sms.url).contact(ANA).opted_out and language_of(sms) is None
     assert say(sms, "START") == [reply_text("opted_in")]
-    assert not store.contact(ANA, sms.url).opted_out
+    assert not sms_store(sms.url).contact(ANA).opted_out
 
 
 @pytest.mark.parametrize("word", ["AYUDA", "ayuda", "Ayuda?", "¿AYUDA?"])
@@ -254,7 +254,7 @@ def test_espanol_is_remembered_and_forwarded_to_the_assistant(sms):
     assert say(sms, "hello") == ["echo: hello"]
     assert say(sms, "ESPAÑOL") == ["idioma: es"]
     assert sms.assistant.texts[-1] == '/set_language{"language":"es"}'
-    assert sms.assistant.messages[-1].sender_id == store.contact(ANA, sms.url).conversation_id
+    assert sms.assistant.messages[-1].sender_id == sms_store(sms.url).contact(ANA).conversation_id
     assert language_of(sms) == "es"
     # From now on the channel's own sentences are Spanish: the numbered choices and STOP's confirmation.
     assert say(sms, "menu") == ["Is that OK?\nResponda 1 para Yes, please, 2 para No, thanks"]
@@ -289,7 +289,7 @@ def test_a_number_that_chose_spanish_starts_its_conversation_in_spanish(sms):
     assert say(sms, "no puedo entrar") == ["echo: no puedo entrar"]
     assert sms.assistant.texts == ['/set_language{"language":"es"}', "no puedo entrar"]
     assert sms.assistant.messages[0].message_id.endswith("-language")
-    conversation = store.contact(ANA, sms.url).conversation_id
+    conversation = sms_store(sms.url).contact(ANA).conversation_id
     assert sms.assistant.tracker_store.trackers[conversation].slots["language"] == "es"
     # Not again.
     say(sms, "gracias")
@@ -334,7 +334,7 @@ def test_espanol_while_opted_out_is_remembered_and_start_tells_the_assistant(sms
 
 def test_pushed_choices_follow_the_numbers_language(sms):
     say(sms, "ESPAÑOL")
-    conversation = store.contact(ANA, sms.url).conversation_id
+    conversation = sms_store(sms.url).contact(ANA).conversation_id
     trigger(sms, conversation, {"text": "¿Resolvimos su problema?", "buttons": MENU})
     rows = wait_for_outbox(sms, lambda rows: len(rows) == 1)
     assert rows[0].body == "¿Resolvimos su problema?\nResponda 1 para Yes, please, 2 para No, thanks"
@@ -345,7 +345,7 @@ def test_without_the_assistants_tracker_store_the_remembered_language_is_used(sm
     agent = running.app.ctx.agent
     running.app.ctx.agent = None
     try:
-        store.set_language(ANA, "es", sms.url)
+        sms_store(sms.url).set_language(ANA, "es")
         assert say(sms, "menu") == ["Is that OK?\nResponda 1 para Yes, please, 2 para No, thanks"]
         assert sms.assistant.texts == ["menu"]  # no tracker to look at: nothing forced
     finally:

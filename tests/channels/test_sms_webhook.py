@@ -29,7 +29,8 @@ from channels.sms_replies import reply_text
 from channels.sms_text import MAX_SMS_CHARS
 from portal import db
 from portal import sms as store
-from portal.sms_models import SmsContact, SmsInbound, SmsOutbound
+from portal.models import OutboxMessage, SmsContact, SmsInbound
+from tests.channels.store_calls import sms_store
 from tests.portal.conftest import (  # noqa: F401  (fixtures shared with the store tests)
     BACKENDS,
     postgresql_database,
@@ -228,7 +229,7 @@ def served(request, gateway):
     assistant = Assistant()
     channel = SmsInput(database_url=url, auth_token=TOKEN, account_sid=ACCOUNT, from_number=FROM_NUMBER,
                        api_base_url=gateway.url, retry_interval_seconds=0.2)
-    channel.deliverer.backoff_base_seconds = 0.05
+    channel.worker.backoff_base_seconds = 0.05
     running = RunningApp(make_app(f"sms-{request.param}-{next(_COUNTER)}", channel, assistant)).start()
     yield url, channel, assistant, running
     running.stop()
@@ -239,7 +240,7 @@ def served(request, gateway):
 def sms(served, gateway) -> Setup:
     url, channel, assistant, running = served
     with db.get_engine(url).begin() as connection:
-        for model in (SmsOutbound, SmsInbound, SmsContact):
+        for model in (OutboxMessage, SmsInbound, SmsContact):
             connection.execute(model.__table__.delete())
     gateway.reset()
     assistant.messages.clear()
@@ -249,7 +250,7 @@ def sms(served, gateway) -> Setup:
     http.close()
     # Let the sends this test started finish, so they cannot reach the next test's gateway.
     deadline = time.monotonic() + 5
-    while (channel._tasks or store.outbox(url, status="pending")) and time.monotonic() < deadline:
+    while (sms_store(url).outbox(status="pending")) and time.monotonic() < deadline:
         time.sleep(0.02)
 
 
@@ -303,15 +304,15 @@ def trigger(setup: Setup, conversation_id: str, *bot_messages: dict) -> requests
 def wait_for_outbox(setup: Setup, condition, timeout: float = 5.0) -> list[store.Outbound]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rows = store.outbox(setup.url)
+        rows = sms_store(setup.url).outbox()
         if rows and condition(rows):
             return rows
         time.sleep(0.02)
-    raise AssertionError(f"outbox never got there: {store.outbox(setup.url)}")
+    raise AssertionError(f"outbox never got there: {sms_store(setup.url).outbox()}")
 
 
 def conversation_of(setup: Setup, phone: str = ANA) -> str:
-    return store.contact(phone, setup.url).conversation_id
+    return sms_store(setup.url).contact(phone).conversation_id
 
 
 # --- Signatures -------------------------------------------------------------------------------------------------
@@ -338,7 +339,7 @@ def test_a_signature_for_other_fields_is_refused(sms):
     signature = RequestValidator(TOKEN).compute_signature(sms.webhook, params)
     params["Body"] = "STOP"
     assert post(sms, "", params=params, signature=signature).status_code == 403
-    assert sms.assistant.messages == [] and not store.contact(ANA, sms.url).opted_out
+    assert sms.assistant.messages == [] and not sms_store(sms.url).contact(ANA).opted_out
 
 
 def test_a_missing_signature_is_refused(sms):
@@ -424,7 +425,7 @@ def test_two_concurrent_identical_requests_are_processed_once(sms):
 def test_a_message_the_assistant_failed_on_can_be_retried(sms):
     sid = new_sid()
     assert post(sms, "boom", sid=sid).status_code == 500
-    assert store.answered_twiml(sid, sms.url) is None
+    assert sms_store(sms.url).answered_twiml(sid) is None
     assert post(sms, "boom", sid=sid).status_code == 500
     assert sms.assistant.texts == ["boom", "boom"]
 
@@ -434,20 +435,20 @@ def test_a_message_the_assistant_failed_on_can_be_retried(sms):
 def test_stop_opts_out_with_one_confirmation_and_then_nothing_goes_out(sms):
     say(sms, "hi")
     assert say(sms, "STOP") == [reply_text("opted_out")]
-    assert store.contact(ANA, sms.url).opted_out
+    assert sms_store(sms.url).contact(ANA).opted_out
     assert say(sms, "stop") == []  # one confirmation only
     assert say(sms, "how do I get an account?") == []
     trigger(sms, conversation_of(sms), {"text": "School staff: we fixed it."})
     time.sleep(0.3)
     assert sms.gateway.requests == []
-    assert store.outbox(sms.url) == []
+    assert sms_store(sms.url).outbox() == []
     assert sms.assistant.texts == ["hi"]  # the keywords and the later message never reached the assistant
 
 
 @pytest.mark.parametrize("word", ["STOPALL", "unsubscribe", "Cancel", "end", "QUIT."])
 def test_every_opt_out_keyword_works(sms, word):
     assert say(sms, word) == [reply_text("opted_out")]
-    assert store.contact(ANA, sms.url).opted_out and sms.assistant.messages == []
+    assert sms_store(sms.url).contact(ANA).opted_out and sms.assistant.messages == []
 
 
 def test_start_opts_back_in(sms):
@@ -521,7 +522,7 @@ def test_a_pushed_message_goes_out_through_the_messages_api(sms):
     assert sent["path"] == f"/2010-04-01/Accounts/{ACCOUNT}/Messages.json"
     assert sent["form"] == {"From": FROM_NUMBER, "To": ANA, "Body": "Update on request #12: we merged your records."}
     assert sent["auth"] == "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
-    [row] = wait_for_outbox(sms, lambda rows: rows[0].status == "sent")
+    [row] = wait_for_outbox(sms, lambda rows: rows[0].status == "delivered")
     assert row.provider_sid.startswith("SM")
 
 
@@ -544,7 +545,7 @@ def test_a_failed_send_is_retried_in_order_and_not_lost(sms):
     sent = sms.gateway.wait_for(2)
     assert [r["form"]["Body"] for r in sent] == ["First.", "Second."]
     assert [r["status"] for r in sms.gateway.requests] == [500, 500, 201, 201]
-    rows = wait_for_outbox(sms, lambda rows: [r.status for r in rows] == ["sent", "sent"])
+    rows = wait_for_outbox(sms, lambda rows: [r.status for r in rows] == ["delivered", "delivered"])
     assert [r.body for r in rows] == ["First.", "Second."]
     assert rows[0].attempts == 3
 
@@ -562,17 +563,17 @@ def test_the_gateway_saying_unsubscribed_records_the_opt_out(sms):
                                                                              f"recipient {ANA}"})
     trigger(sms, conversation_of(sms), {"text": "Update."})
     deadline = time.monotonic() + 5
-    while not store.contact(ANA, sms.url).opted_out and time.monotonic() < deadline:
+    while not sms_store(sms.url).contact(ANA).opted_out and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert store.contact(ANA, sms.url).opted_out
-    assert [r.status for r in store.outbox(sms.url)] == ["cancelled"]
-    assert "2001" not in (store.outbox(sms.url)[0].last_error or "")
+    assert sms_store(sms.url).contact(ANA).opted_out
+    assert [r.status for r in sms_store(sms.url).outbox()] == ["cancelled"]
+    assert "2001" not in (sms_store(sms.url).outbox()[0].last_error or "")
 
 
 def test_a_push_to_an_unknown_conversation_is_dropped(sms):
     trigger(sms, "sms-0000000000000000", {"text": "Nobody."})
     time.sleep(0.2)
-    assert sms.gateway.requests == [] and store.outbox(sms.url) == []
+    assert sms.gateway.requests == [] and sms_store(sms.url).outbox() == []
 
 
 # --- Logs ---------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk.delivery import Deliverer
+from helpdesk.delivery import make_worker
 from portal import db, handoff, outbox
 from portal.cli import main
 from tests.helpdesk.conftest import make_config, open_test_ticket
@@ -37,7 +37,7 @@ def test_resolve_queues_the_note_for_the_parent(cli, db_url, rasa):
                            "entities": {"staff_message": "Your account is unlocked.", "ticket_id": str(ticket.id)}}
     with db.session_scope(db_url) as session:
         assert handoff.is_active(session, "conv-cli") is None
-    assert Deliverer(make_config(db_url, rasa.url)).flush().delivered == 1
+    assert make_worker(make_config(db_url, rasa.url)).flush().delivered == 1
     assert rasa.requests[0].path == "/conversations/conv-cli/trigger_intent"
     _, out, _ = cli("tickets", "show", str(ticket.id))
     assert "staff (cli): Your account is unlocked." in out

@@ -11,7 +11,8 @@ import time
 import pytest
 
 from helpdesk.config import ExternalConfig
-from helpdesk.delivery import Deliverer
+from helpdesk.delivery import make_worker
+from portal.outbox_worker import OutboxWorker
 from helpdesk.external import subject
 from portal import db, outbox
 from portal.models import utcnow
@@ -26,10 +27,10 @@ def desk(loopback_server) -> Loopback:
     return loopback_server
 
 
-def _deliverer(db_url, desk, kind, **settings) -> Deliverer:
+def _deliverer(db_url, desk, kind, **settings) -> OutboxWorker:
     external = ExternalConfig(kind=kind, url=desk.url, **settings)
     # Rasa points at the same loopback; the tests only look at the help-desk paths.
-    return Deliverer(make_config(db_url, desk.url, external=external))
+    return make_worker(make_config(db_url, desk.url, external=external))
 
 
 def _basic(header: str) -> str:
@@ -134,7 +135,7 @@ def test_osticket_must_answer_201(db_url, desk):
     desk.reset(lambda r: (200, {"Content-Type": "text/plain"}, b"123"))
     deliverer = _deliverer(db_url, desk, "osticket", api_key="OST-KEY", requester_email="a@b.example")
     open_test_ticket(db_url)
-    assert deliverer.flush().failed == 1
+    assert deliverer.flush().retried == 1
     assert _external_rows(db_url)[0].last_error.startswith("osticket help desk answered HTTP 200")
 
 
@@ -167,7 +168,7 @@ def test_an_outage_loses_nothing_and_creates_nothing_twice(db_url, desk):
     desk.stall_next(1, seconds=1.0)
     for _ in range(3):
         report = deliverer.flush()
-        assert report.delivered == 0 and report.failed == 1  # the status change waits behind the creation
+        assert report.delivered == 0 and report.retried == 1  # the status change waits behind the creation
         _wait_until_due(db_url)
     assert [r.method for r in desk.requests] == ["POST"] * 3
     creation, change = _external_rows(db_url)
@@ -204,7 +205,7 @@ def test_answers_without_an_id_are_failures(db_url, desk):
     desk.reset(lambda r: (201, {}, b"not json"))
     deliverer = _deliverer(db_url, desk, "zendesk", email="a@b.example", api_token="T")
     open_test_ticket(db_url)
-    assert deliverer.flush().failed == 1
+    assert deliverer.flush().retried == 1
     assert _external_rows(db_url)[0].last_error == "help desk answered HTTP 201 without JSON"
     desk.reset(lambda r: (201, {}, b'{"ticket": {}}'))
     _wait_until_due(db_url)
@@ -224,7 +225,7 @@ def test_errors_name_the_status_but_no_secret(db_url, desk):
 
 def test_without_an_external_help_desk_its_rows_wait(db_url, rasa):
     open_test_ticket(db_url)
-    deliverer = Deliverer(make_config(db_url, rasa.url))
+    deliverer = make_worker(make_config(db_url, rasa.url))
     assert deliverer.targets == (outbox.RASA,)
     assert deliverer.flush().attempted == 0
     assert [r.status for r in _external_rows(db_url)] == ["pending"]

@@ -47,7 +47,7 @@ def test_list_and_flush(cli, db_url, rasa):
     assert code == 0
     assert "EXTERNAL_staff_reply" in out and "ticket.created" in out and "pending" in out
     code, out, _ = cli("outbox", "flush")
-    assert (code, out) == (0, "Outbox: delivered 1, failed 0 (queued for retry), postponed 0.\n")
+    assert (code, out) == (0, "Outbox: delivered 1, failed 0 (queued for retry).\n")
     assert rasa.requests[0].json["name"] == "EXTERNAL_staff_reply"
     code, out, _ = cli("outbox", "list", "--status", "delivered", "--json")
     rows = json.loads(out)
@@ -67,6 +67,19 @@ def test_flush_reports_failures_with_exit_1(cli, db_url, monkeypatch):
 def test_flush_external_without_a_help_desk_is_a_usage_error(cli):
     code, _, err = cli("outbox", "flush", "--target", "external")
     assert code == 2 and "no external help desk configured" in err
+
+
+def test_flush_leaves_sms_to_the_sms_channel(cli, db_url):
+    from portal import sms
+
+    with db.session_scope(db_url) as session:
+        sms.contact(session, "+15550102001")
+        sms.enqueue(session, "+15550102001", ["Update on request #7"])
+    assert cli("outbox", "flush", "--target", "sms")[0] == 2  # not a target of this process
+    code, out, _ = cli("outbox", "flush")
+    assert (code, out) == (0, "Outbox: delivered 0, failed 0 (queued for retry).\n")
+    code, out, _ = cli("outbox", "list", "--target", "sms")
+    assert "sms.text" in out and "pending" in out and "+1555" not in out
 
 
 def test_retry_and_cancel(cli, db_url):

@@ -40,4 +40,5 @@ def test_upgrade_downgrade_upgrade(fresh_url):
     assert ticket_indexes["uq_tickets_active_conversation_kind"]["unique"]
     db.migrate(fresh_url)
     assert db.current_revision(fresh_url) == db.head_revision()
-    assert NEW_TABLES <= set(inspect(db.get_engine(fresh_url)).get_table_names())
+    # Revision 0006 replaced `outbox` by `outbox_messages` (tests/portal/test_outbox_migration.py).
+    assert NEW_TABLES - {"outbox"} | {"outbox_messages"} <= set(inspect(db.get_engine(fresh_url)).get_table_names())

@@ -1,4 +1,5 @@
-"""portal.outbox: enqueue, lease-based claiming in order per key, outcomes, backoff, concurrency."""
+"""portal.outbox: enqueue (Rasa, external help desk, SMS), lease-based claiming in order per key, outcomes, backoff
+with jitter, concurrency."""
 from __future__ import annotations
 
 import threading
@@ -7,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from portal import db, outbox
-from portal.models import utcnow
+from portal.models import SmsContact, utcnow
 from portal.outbox import OutboxError
 
 
@@ -66,13 +67,40 @@ def test_a_lease_keeps_other_workers_away_until_it_expires(session):
     assert outbox.claim_due(session, worker="w3", now=utcnow() + timedelta(days=1)) == []  # never again
 
 
-def test_postpone_counts_no_attempt(session):
+def test_retry_after_wins_over_a_shorter_backoff_and_give_up_is_final(session):
     row = _notify(session)
     outbox.claim_due(session, worker="w1")
-    until = utcnow() + timedelta(seconds=30)
-    assert outbox.postpone(session, row.id, "w1", until, "waiting")
-    again = outbox.get_message(session, row.id)
-    assert (again.attempts, again.last_error, again.next_attempt_at) == (0, "waiting", until)
+    asked = utcnow() + timedelta(seconds=300)
+    assert outbox.mark_failed(session, row.id, "w1", "429", retry_at=asked, base_seconds=1) == asked
+    later = outbox.claim_due(session, worker="w1", now=asked + timedelta(seconds=1))
+    assert [r.id for r in later] == [row.id]
+    assert outbox.give_up(session, row.id, "w1", "refused for good")
+    failed = outbox.get_message(session, row.id)
+    assert (failed.status, failed.attempts, failed.last_error) == ("failed", 2, "refused for good")
+    assert outbox.claim_due(session, worker="w1", now=utcnow() + timedelta(days=1)) == []
+
+
+def test_cancel_pending_cancels_one_key_only(session):
+    first = _notify(session, text="one")
+    second = _notify(session, text="two")
+    other = _notify(session, conversation="conv-2")
+    outbox.claim_due(session, worker="w1")
+    assert outbox.cancel_pending(session, "rasa:conv-1", "opted out") == 2
+    assert [outbox.get_message(session, r.id).status for r in (first, second, other)] == [
+        "cancelled", "cancelled", "pending"]
+    assert not outbox.mark_delivered(session, first.id, "w1")  # its worker finds the lease lost
+
+
+def test_sms_rows_need_the_sms_event_and_are_ordered_per_number(session):
+    with pytest.raises(OutboxError):
+        outbox.enqueue(session, target=outbox.SMS, event=outbox.STAFF_REPLY, payload={}, ordering_key="k")
+    session.add(SmsContact(phone="+15550102001", conversation_id="sms-a"))
+    session.flush()
+    first = outbox.queue_text(session, "+15550102001", "one")
+    outbox.queue_text(session, "+15550102001", "two")
+    assert (first.target, first.event, first.ordering_key, first.payload) == (
+        "sms", "sms.text", "sms:+15550102001", {"body": "one"})
+    assert [r.id for r in outbox.claim_due(session, worker="w", targets=(outbox.SMS,))] == [first.id]
 
 
 def test_targets_filter(session):
@@ -94,7 +122,7 @@ def test_cancel_and_retry_now(session):
     assert outbox.retry_now(session, row.id) is None
     assert outbox.retry_now(session, 999) is None
     assert outbox.claim_due(session, worker="w") == []
-    assert outbox.counts(session)["rasa"] == {"pending": 0, "delivered": 0, "cancelled": 1}
+    assert outbox.counts(session)["rasa"] == {"pending": 0, "delivered": 0, "failed": 0, "cancelled": 1}
 
 
 def test_list_messages_filters(session):

@@ -41,10 +41,6 @@ def test_language_columns_upgrade_with_english_for_old_tickets_and_downgrade(fre
         assert connection.execute(text("SELECT language FROM tickets WHERE id = 8")).scalar() == "en"
     indexes = {i["name"] for i in inspect(engine).get_indexes("tickets")}
     assert "ix_tickets_language" in indexes
-    with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                               "version_table": db.VERSION_TABLE})
-        assert compare_metadata(context, Base.metadata) == []
 
     db.downgrade(fresh_url, "0004_verification_limits")
     assert "language" not in _columns(fresh_url, "tickets")
@@ -56,3 +52,8 @@ def test_language_columns_upgrade_with_english_for_old_tickets_and_downgrade(fre
     assert indexes["uq_tickets_active_conversation_kind"]["unique"]
     db.migrate(fresh_url)
     assert db.current_revision(fresh_url) == db.head_revision() and "language" in _columns(fresh_url, "tickets")
+    # The models describe the newest revision (0006 changed the outbox tables since): compared there.
+    with db.get_engine(fresh_url).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                               "version_table": db.VERSION_TABLE})
+        assert compare_metadata(context, Base.metadata) == []

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select, text
 
-from portal import db, privacy
+from portal import db, outbox, privacy
 from portal.cli import main as portal_admin
 from portal.conversations import record_answer
 from portal.models import Base, Person, Ticket
-from portal.sms_models import SmsContact, SmsOutbound
+from portal.models import SmsContact
 from portal.tickets import add_message, open_ticket, reply_to_parent
 from portal.verification_limits import client_sender_key, record_failure, sms_sender_key
 
@@ -49,8 +49,8 @@ def family_store(demo_url):
         session.add_all([SmsContact(phone="+15550102002", conversation_id="sms-ben"),
                          SmsContact(phone="+15550102001", conversation_id="sms-ana")])
         session.flush()
-        session.add_all([SmsOutbound(phone="+15550102002", body="Hi Ben"),
-                         SmsOutbound(phone="+15550102001", body="Hi Ana")])
+        outbox.queue_text(session, "+15550102002", "Hi Ben")
+        outbox.queue_text(session, "+15550102001", "Hi Ana")
         record_failure(session, sms_sender_key("+15550102002"))
         record_failure(session, sms_sender_key("+15550102001"))
         record_failure(session, client_sender_key("203.0.113.7"))
@@ -121,7 +121,7 @@ def test_forget_family_deletes_the_family_and_touches_nothing_else(family_store,
                 continue
             if table == "tickets" and row[0] in ticket_ids:
                 continue
-            if table in ("ticket_events", "ticket_messages", "handoffs", "outbox") and row[ticket_column(table)] in ticket_ids:
+            if table in ("ticket_events", "ticket_messages", "handoffs", "outbox_messages") and row[ticket_column(table)] in ticket_ids:
                 continue
             if table == "verification_failures" and sms_sender_key("+15550102002") in row:
                 continue
@@ -146,7 +146,7 @@ def test_forget_family_deletes_the_family_and_touches_nothing_else(family_store,
 
 
 def ticket_column(table: str) -> int:
-    return {"ticket_events": 1, "ticket_messages": 1, "handoffs": 2, "outbox": 3}[table]
+    return {"ticket_events": 1, "ticket_messages": 1, "handoffs": 2, "outbox_messages": 5}[table]
 
 
 def test_a_student_shared_with_another_household_stays(demo_url, capsys):
