@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from portal import db
 from portal.identity import mask_email, mask_phone
-from portal.models import (ACTIVE_TICKET_STATUSES, GUARDIAN_ROLES, ActivationKey, Conversation, GuardianLink, Handoff,
+from portal.models import (ACTIVE_TICKET_STATUSES, GUARDIAN_ROLES, ActivationKey, Conversation, GuardianLink,
                            OutboxMessage, Person, PortalAccount, Ticket, TicketEvent, TicketMessage, utcnow)
 from portal.normalise import normalise_email, phone_key
 from portal.sms_models import SmsContact, SmsInbound, SmsOutbound
