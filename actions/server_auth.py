@@ -10,11 +10,11 @@ rasa_sdk builds its Sanic app ("rasa_sdk") before it imports the actions package
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 from typing import Any, Mapping, Optional
+
+from portal.tokens import same_token, token_digest
 
 logger = logging.getLogger(__name__)
 
@@ -23,17 +23,13 @@ APP_NAME = "rasa_sdk"
 PUBLIC_PATHS = frozenset({"/health"})
 
 
-def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode("utf-8")).digest()
-
-
 def token_accepted(expected: str, query_token: Optional[str], authorization: Optional[str]) -> bool:
     """Does the request carry the token (query or bearer)? Compared as digests in constant time."""
     presented = query_token
     if not presented and authorization:
         scheme, _, value = authorization.strip().partition(" ")
         presented = value.strip() if scheme.lower() == "bearer" else None
-    return bool(presented) and hmac.compare_digest(_digest(presented), _digest(expected))
+    return same_token(presented, token_digest(expected))
 
 
 def protect_action_server(environ: Mapping[str, str] = os.environ, app: Any = None) -> bool:
