@@ -14,12 +14,12 @@ import logging
 import os
 from typing import Any, Mapping, Optional
 
+from actions.server_timeouts import APP_NAME
 from portal.tokens import same_token, token_digest
 
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
-APP_NAME = "rasa_sdk"
 PUBLIC_PATHS = frozenset({"/health"})
 
 

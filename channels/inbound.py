@@ -25,6 +25,7 @@ from typing import Any, Mapping, Optional
 
 from portal.district import load_district
 from portal.knowledge import knowledge_topic_payload, load_knowledge
+from portal.models import LANGUAGES
 
 MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
@@ -87,7 +88,6 @@ def _knowledge_payloads() -> set[str]:
 LANGUAGE_INTENT = "set_language"
 # Intents webchat/widget.js sends with the entity `language` alone: the toggle, and the opening greeting.
 LANGUAGE_PAYLOAD_INTENTS = (LANGUAGE_INTENT, "greet")
-LANGUAGES = ("en", "es")
 
 
 def language_payload(language: str, intent: str = LANGUAGE_INTENT) -> str:

@@ -64,7 +64,7 @@ from twilio.request_validator import RequestValidator
 from channels.inbound import channel_sentence, language_payload, prepare
 from channels.sms_delivery import Deliverer
 from channels.sms_gateway import GatewayClient, redact
-from channels.sms_replies import DEFAULT_LANGUAGE, LANGUAGES, reply_templates, reply_text
+from channels.sms_replies import reply_templates, reply_text
 from channels.sms_text import (
     HELP,
     OPT_IN,
@@ -79,7 +79,7 @@ from channels.sms_text import (
 )
 from portal import sms as store
 from portal.identity import mask_phone
-from portal.models import utcnow
+from portal.models import DEFAULT_LANGUAGE, LANGUAGES, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -22,12 +22,12 @@ from helpdesk.stats import WINDOW_DAYS
 from portal import db
 from portal.handoff import HandoffError
 from portal.outbox import OutboxError
-from portal.tickets import TicketConflict, TicketError, TicketNotFound
+from portal.tickets import MESSAGE_MAX_CHARS, TicketConflict, TicketError, TicketNotFound
 
 log = logging.getLogger(__name__)
 
 api = Blueprint("api", url_prefix="/api")
-MAX_FIELD_CHARS = 4000
+MAX_FIELD_CHARS = MESSAGE_MAX_CHARS  # what the store accepts
 MAX_TICKET_ID = 2**63 - 1
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from helpdesk.auth import TokenRegistry
+from portal.db import PROJECT_ROOT
 from portal.district import load_district
 from portal.settings import SettingError, env_float, env_int
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa_auth_token"
 EXTERNAL_KINDS = ("webhook", "zendesk", "freshdesk", "osticket")
 
