@@ -24,6 +24,7 @@ import re
 from typing import Any, Mapping, Optional
 
 from portal.district import load_district
+from portal.external_intents import is_external_intent
 from portal.knowledge import knowledge_topic_payload, load_knowledge
 from portal.models import LANGUAGES
 
@@ -112,7 +113,7 @@ def guard_payload(text: str, domain: Any = None) -> str:
     if not match:
         return text
     intent, rest = match.group(1), match.group(2).strip()
-    if intent.upper().startswith("EXTERNAL"):
+    if is_external_intent(intent):
         return ""
     intents = set(getattr(domain, "intents", None) or [])
     if text.startswith("/") and not text.startswith("//"):
