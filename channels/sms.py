@@ -61,7 +61,8 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from channels.inbound import channel_sentence, language_payload, prepare
+from channels.inbound import language_payload, prepare
+from channels.sentences import channel_sentence
 from channels.sms_delivery import Deliverer
 from channels.sms_gateway import GatewayClient, redact
 from channels.sms_replies import reply_templates, reply_text

@@ -32,7 +32,8 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 
 from channels.client_address import client_key
-from channels.inbound import MAX_SENDER_CHARS, channel_sentence, prepare
+from channels.inbound import MAX_SENDER_CHARS, prepare
+from channels.sentences import channel_sentence
 
 
 logger = logging.getLogger(__name__)
