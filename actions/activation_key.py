@@ -7,13 +7,12 @@ from typing import Optional
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.common import PortalAction, current_school, latest_text, outcome
+from actions.common import MISSES_BEFORE_WAY_OUT, PortalAction, current_school, latest_text, outcome
 from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
+from portal.accounts import LOCKED_STATUSES
 from portal.activation_keys import KeyParse, check_key, find_key_in_text, normalise_key
 
-MISSES_BEFORE_WAY_OUT = 2
-LOCKED_STATUSES = ("disabled", "locked")
 _CODE_TOKEN = re.compile(r"^[{(\[]?[A-Za-z0-9][A-Za-z0-9\-_]*[})\]]?$")
 MIN_ATTEMPT_CHARACTERS = 12
 

@@ -18,9 +18,10 @@ from actions.outcomes import ANSWERED_OUTCOMES, Outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal.conversations import record_answer as store_answer
 from portal.district import District, School, load_district
+from portal.models import LANGUAGES  # the conversation languages (the `language` slot); the first is the default
 
-# The conversation languages (the `language` slot, /tmp/es/DESIGN-es.md); the first is the default.
-LANGUAGES = ("en", "es")
+# A parent who misses twice in a row (a pasted key that is no key, a school not found) is offered a way out.
+MISSES_BEFORE_WAY_OUT = 2
 
 
 def district() -> District:

@@ -11,6 +11,7 @@ from actions.common import PortalAction, latest_text, outcome
 from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
 from portal import handoff
+from portal.external_intents import TICKET_RESOLVED
 from portal.tickets import add_message
 
 
@@ -48,5 +49,5 @@ class ActionEndHandoff(PortalAction):
         return "action_end_handoff"
 
     async def decide(self, tracker: Tracker) -> list[EventType]:
-        resolved = (tracker.latest_message or {}).get("intent", {}).get("name") == "EXTERNAL_ticket_resolved"
+        resolved = (tracker.latest_message or {}).get("intent", {}).get("name") == TICKET_RESOLVED
         return [SlotSet("handoff_active", False), *outcome(Outcome.TICKET_UPDATE if resolved else Outcome.HANDOFF_ENDED)]

@@ -9,11 +9,10 @@ from actions.common import PortalAction, conversation_language, outcome
 from actions.outcomes import Outcome
 from actions.store import StoreUnavailable, run_in_store
 from actions.verification import MAX_VERIFY_ATTEMPTS, attempts_used, first_names
-from portal.accounts import account_for_guardian
+from portal.accounts import LOCKED_STATUSES, account_for_guardian
 from portal.households import diagnose_household
 
 TICKET_KIND_FOR_TOPIC = {"missing_students": "household_fix"}
-LOCKED_STATUSES = ("disabled", "locked")
 
 
 def unverified(tracker: Tracker) -> list[EventType]:

@@ -8,11 +8,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import PortalAction, district, entity_values, latest_text, outcome, school_values, slot_events
+from actions.common import (MISSES_BEFORE_WAY_OUT, PortalAction, district, entity_values, latest_text, outcome,
+                            school_values, slot_events)
 from actions.outcomes import Outcome
 from portal.district import School, names_only_a_type
 
-MISSES_BEFORE_WAY_OUT = 2
 
 
 def resolve_school(value: Any, said: str = "") -> Optional[School]:

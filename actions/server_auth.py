@@ -10,21 +10,17 @@ rasa_sdk builds its Sanic app ("rasa_sdk") before it imports the actions package
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 from typing import Any, Mapping, Optional
 
+from actions.server_timeouts import APP_NAME
+from portal.tokens import same_token, token_digest
+
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "ACTION_SERVER_TOKEN"
-APP_NAME = "rasa_sdk"
 PUBLIC_PATHS = frozenset({"/health"})
-
-
-def _digest(value: str) -> bytes:
-    return hashlib.sha256(value.encode("utf-8")).digest()
 
 
 def token_accepted(expected: str, query_token: Optional[str], authorization: Optional[str]) -> bool:
@@ -33,7 +29,7 @@ def token_accepted(expected: str, query_token: Optional[str], authorization: Opt
     if not presented and authorization:
         scheme, _, value = authorization.strip().partition(" ")
         presented = value.strip() if scheme.lower() == "bearer" else None
-    return bool(presented) and hmac.compare_digest(_digest(presented), _digest(expected))
+    return same_token(presented, token_digest(expected))
 
 
 def protect_action_server(environ: Mapping[str, str] = os.environ, app: Any = None) -> bool:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
+from portal.models import LANGUAGE_NAMES
+
 MAX_LINES = 60
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
 
 def build_transcript(tracker: Tracker) -> str:

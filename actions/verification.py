@@ -74,11 +74,6 @@ def attempts_used(tracker: Tracker) -> int:
     return int(tracker.get_slot("verify_attempts") or 0)
 
 
-def looks_like_contact(value: str) -> bool:
-    """An email address or a phone number with area code (also inside a sentence)."""
-    return find_contact(value) is not None
-
-
 def feedback(kind: Optional[str], **slots: Any) -> dict[str, Any]:
     """Slot updates plus the reason the next question is asked again (None when all is well)."""
     return {**slots, "lookup_feedback": kind}

@@ -750,7 +750,7 @@ ACTION_STEPS = [
     ("request JSON decode", "load_json", "sanic/request.py"),
     ("action run (ActionExecutor.run)", "run", "rasa_sdk/executor.py"),
     ("tracker object from JSON", "from_dict", "rasa_sdk/interfaces.py"),
-    ("our portal store work (run_in_store / session_scope, worker thread)", "_in_session", "actions/store.py"),
+    ("our portal store work (run_in_store / session_scope, worker thread)", "_unit_of_work", "portal/db.py"),
     ("response JSON encode", "dumps", "json/"),
 ]
 # Leaf frames that mean "waiting": uvloop's epoll under Sanic's serve(), idle thread-pool workers.

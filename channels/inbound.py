@@ -3,7 +3,7 @@
 - Control characters are removed (NUL and the other C0/C1 codes except tab and line breaks, DEL): they mean
   nothing to a reader, break terminals and logs, and PostgreSQL cannot store NUL in text.
 - A message longer than MAX_MESSAGE_CHARS is not sent to the assistant; the parent is asked to say it
-  shorter (`channel_sentence("too_long")`).
+  shorter (`channels.sentences.channel_sentence("too_long")`).
 - A message starting with "/" is Rasa's way of sending an intent directly (button payloads). Parents may
   send what the buttons send: a known intent on its own, exactly one of the domain's button payloads, or one
   of the school question's buttons (`/inform{"school":"<a school id of district.yml>"}`) or of the knowledge
@@ -14,8 +14,7 @@
   would set slots directly) are refused: an EXTERNAL_* payload becomes an empty message (the assistant's
   "didn't get that"), anything else loses its leading "/" and is read as text.
 
-The channel's own sentences follow the SMS channel's pattern (`channels/sms_replies.py`): a default here,
-replaced by a domain response of the same name when there is one.
+The channel's own sentences (the "too long" answer, ...) are in `channels/sentences.py`.
 """
 from __future__ import annotations
 
@@ -24,7 +23,9 @@ import re
 from typing import Any, Mapping, Optional
 
 from portal.district import load_district
+from portal.external_intents import is_external_intent
 from portal.knowledge import knowledge_topic_payload, load_knowledge
+from portal.models import LANGUAGES
 
 MAX_MESSAGE_CHARS = 2000
 MAX_SENDER_CHARS = 128
@@ -32,20 +33,6 @@ MAX_SENDER_CHARS = 128
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _PAYLOAD = re.compile(r"^/+([A-Za-z0-9_\-]*)(.*)$", re.DOTALL)
 
-# key -> (domain response name, default text, Spanish default text)
-CHANNEL_SENTENCES: dict[str, tuple[str, str, str]] = {
-    "too_long": ("utter_message_too_long",
-                 "That message is too long for me. Please tell me in a sentence or two what you need "
-                 f"(at most {MAX_MESSAGE_CHARS:,} characters).",
-                 "Ese mensaje es muy largo para mí. Dígame en una o dos frases qué necesita "
-                 f"(máximo {MAX_MESSAGE_CHARS:,} letras)."),
-    "unreadable": ("utter_message_unreadable",
-                   "Sorry, I couldn't read that message. Please type your question again.",
-                   "Perdón, no pude leer ese mensaje. Escriba su pregunta otra vez."),
-    "failed": ("utter_channel_failed",
-               "Sorry, something went wrong on my side. Please try again in a minute.",
-               "Perdón, algo falló de mi lado. Intente otra vez en un minuto."),
-}
 
 
 def clean_text(text: Optional[str]) -> str:
@@ -87,7 +74,6 @@ def _knowledge_payloads() -> set[str]:
 LANGUAGE_INTENT = "set_language"
 # Intents webchat/widget.js sends with the entity `language` alone: the toggle, and the opening greeting.
 LANGUAGE_PAYLOAD_INTENTS = (LANGUAGE_INTENT, "greet")
-LANGUAGES = ("en", "es")
 
 
 def language_payload(language: str, intent: str = LANGUAGE_INTENT) -> str:
@@ -112,7 +98,7 @@ def guard_payload(text: str, domain: Any = None) -> str:
     if not match:
         return text
     intent, rest = match.group(1), match.group(2).strip()
-    if intent.upper().startswith("EXTERNAL"):
+    if is_external_intent(intent):
         return ""
     intents = set(getattr(domain, "intents", None) or [])
     if text.startswith("/") and not text.startswith("//"):
@@ -133,22 +119,3 @@ def prepare(text: Optional[str], domain: Any = None) -> tuple[str, bool]:
     if is_too_long(cleaned):
         return cleaned, True
     return guard_payload(cleaned, domain), False
-
-
-def channel_sentence(key: str, domain: Any = None, language: Optional[str] = None) -> str:
-    """One of the channel's own sentences in `language` (Spanish for "es", else English); a domain response of
-    the same name wins (its variation conditioned on `language: es` for Spanish)."""
-    response, default, spanish = CHANNEL_SENTENCES[key]
-    variations = (getattr(domain, "responses", None) or {}).get(response) or []
-    for variation in variations:
-        if isinstance(variation, Mapping) and variation.get("text") and _in_language(variation, language):
-            return str(variation["text"])
-    return spanish if language == "es" else default
-
-
-def _in_language(variation: Mapping, language: Optional[str]) -> bool:
-    """A variation for this language: Spanish ones name `language: es`; English ones have no condition."""
-    conditions = variation.get("condition") or []
-    if language == "es":
-        return any(c.get("name") == "language" and c.get("value") == "es" for c in conditions)
-    return not conditions

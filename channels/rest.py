@@ -30,8 +30,9 @@ from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic import Blueprint, Request, Sanic, response
 from sanic.response import HTTPResponse
 
-from channels.inbound import MAX_SENDER_CHARS, channel_sentence, clean_text, prepare
-from portal.verification_limits import client_key
+from channels.client_address import client_key
+from channels.inbound import MAX_SENDER_CHARS, clean_text, prepare
+from channels.sentences import channel_sentence
 
 logger = logging.getLogger(__name__)
 

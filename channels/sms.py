@@ -62,10 +62,11 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from channels.inbound import channel_sentence, language_payload, prepare
+from channels.inbound import language_payload, prepare
+from channels.sentences import channel_sentence
 from channels.sms_delivery import make_worker
 from channels.sms_gateway import GatewayClient
-from channels.sms_replies import DEFAULT_LANGUAGE, LANGUAGES, reply_templates, reply_text
+from channels.sms_replies import reply_templates, reply_text
 from channels.sms_text import (
     HELP,
     OPT_IN,
@@ -81,7 +82,7 @@ from channels.sms_text import (
 from portal import db
 from portal import sms as store
 from portal.identity import mask_phone
-from portal.models import utcnow
+from portal.models import DEFAULT_LANGUAGE, LANGUAGES, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ import re
 from typing import Any, Mapping, Optional
 
 from portal.district import load_district
+from portal.models import DEFAULT_LANGUAGE, LANGUAGES
 
 # key -> (domain response name, English default, Spanish default). Spanish: plain words for US families, "usted";
 # START stays the opt-in word (the gateway knows it), PARAR is offered as the Spanish opt-out.
@@ -51,8 +52,6 @@ SMS_REPLIES: dict[str, tuple[str, str, str]] = {
     "choices": ("utter_sms_choices", "Reply {choices}", "Responda {choices}"),
     "choice": ("utter_sms_choice", "{number} for {title}", "{number} para {title}"),
 }
-LANGUAGES = ("en", "es")
-DEFAULT_LANGUAGE = "en"
 
 _SPANISH_DAYS = {"mon": "lunes", "tue": "martes", "wed": "miércoles", "thu": "jueves", "fri": "viernes",
                  "sat": "sábado", "sun": "domingo"}

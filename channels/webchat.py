@@ -31,9 +31,10 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 
-from channels.inbound import MAX_SENDER_CHARS, channel_sentence, prepare
+from channels.client_address import client_key
+from channels.inbound import MAX_SENDER_CHARS, prepare
+from channels.sentences import channel_sentence
 
-from portal.verification_limits import client_key
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ store itself is down or on a bug), never a stack trace.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from functools import wraps
@@ -23,12 +22,12 @@ from helpdesk.stats import WINDOW_DAYS
 from portal import db
 from portal.handoff import HandoffError
 from portal.outbox import OutboxError
-from portal.tickets import TicketConflict, TicketError, TicketNotFound
+from portal.tickets import MESSAGE_MAX_CHARS, TicketConflict, TicketError, TicketNotFound
 
 log = logging.getLogger(__name__)
 
 api = Blueprint("api", url_prefix="/api")
-MAX_FIELD_CHARS = 4000
+MAX_FIELD_CHARS = MESSAGE_MAX_CHARS  # what the store accepts
 MAX_TICKET_ID = 2**63 - 1
 
 
@@ -75,14 +74,8 @@ def authorized(handler: Callable) -> Callable:
 
 async def in_store(request: Request, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run `work(session, *args, **kwargs)` as one unit of work in a worker thread; map store errors."""
-    url = request.app.ctx.config.database_url
-
-    def unit() -> Any:
-        with db.session_scope(url) as session:
-            return work(session, *args, **kwargs)
-
     try:
-        return await asyncio.to_thread(unit)
+        return await db.in_worker_thread(request.app.ctx.config.database_url, work, *args, **kwargs)
     except TicketNotFound as error:
         raise ApiError(404, _clean(error)) from None
     except TicketConflict as error:

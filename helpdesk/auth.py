@@ -7,17 +7,17 @@ Ridge office"}`; the name labels the audit trail when staff give none. Scopes ar
 school ids of district.yml at startup.
 
 Only SHA-256 digests of the tokens are kept in memory, and a presented token is compared with every
-configured digest in constant time (`hmac.compare_digest`, no early exit), so timing reveals nothing.
+configured digest in constant time (`portal.tokens.same_token`, no early exit), so timing reveals nothing.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
+
+from portal.tokens import same_token, token_digest
 
 DISTRICT = "district"
 MIN_TOKEN_CHARS = 16
@@ -50,7 +50,7 @@ class TokenRegistry:
     """The configured tokens, as digests, with their scopes."""
 
     def __init__(self, tokens: Mapping[str, Scope]) -> None:
-        self._entries: tuple[tuple[bytes, Scope], ...] = tuple((_digest(t), s) for t, s in tokens.items())
+        self._entries: tuple[tuple[bytes, Scope], ...] = tuple((token_digest(t), s) for t, s in tokens.items())
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -59,10 +59,9 @@ class TokenRegistry:
         """The scope of `token`, or None. Constant time with respect to the token's content."""
         if not token:
             return None
-        presented = _digest(token)
         found: Optional[Scope] = None
         for digest, scope in self._entries:
-            if hmac.compare_digest(presented, digest):
+            if same_token(token, digest):
                 found = scope
         return found
 
@@ -127,8 +126,3 @@ def bearer_token(authorization: Optional[str]) -> Optional[str]:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def _digest(token: str) -> bytes:
-    # surrogatepass: a header with bytes that are not UTF-8 reaches us with lone surrogates (never a 500)
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()

@@ -11,6 +11,7 @@ import requests
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file, json as json_response
 
+from channels.inbound import MAX_SENDER_CHARS
 from portal.db import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ SERVED_FILES = {
     "vendor/socket.io.min.js.map": WEBCHAT_DIR / "vendor" / "socket.io.min.js.map",
     "vendor/socket.io-client.LICENSE": WEBCHAT_DIR / "vendor" / "socket.io-client.LICENSE",
 }
-MAX_SESSION_ID = 128
 WEBCHAT_CHANNEL = "socketio"  # channels.webchat.WebChatInput.name()
 RASA_TIMEOUT = (3.05, 10)
 
@@ -72,7 +72,7 @@ async def demo_page() -> HTTPResponse:
 @chat.get("/history")
 async def history(request: Request) -> HTTPResponse:
     session_id = (request.args.get("session_id") or "").strip()
-    if not session_id or len(session_id) > MAX_SESSION_ID:
+    if not session_id or len(session_id) > MAX_SENDER_CHARS:
         return json_response({"error": "session_id is required"}, status=400)
     config = request.app.ctx.config
     tracker = await asyncio.to_thread(fetch_tracker, config.rasa_url, config.rasa_token, session_id)

@@ -7,15 +7,17 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from helpdesk.auth import TokenRegistry
+from portal.db import PROJECT_ROOT
 from portal.district import load_district
+from portal.settings import SettingError, env_float, env_int
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RASA_TOKEN_FILE = PROJECT_ROOT / "var" / "rasa_auth_token"
 EXTERNAL_KINDS = ("webhook", "zendesk", "freshdesk", "osticket")
 
 
-class ConfigError(ValueError):
-    """A configuration value is missing or malformed (messages never contain secrets)."""
+# A configuration value is missing or malformed (messages never contain secrets): the same error as a malformed
+# number in the environment (portal.settings), so one `except ConfigError` covers both.
+ConfigError = SettingError
 
 
 @dataclass(frozen=True)
@@ -101,17 +103,17 @@ class HelpdeskConfig:
         return cls(
             tokens=tokens,
             host=environ.get("HELPDESK_HOST", "").strip() or "127.0.0.1",
-            port=_int(environ, "HELPDESK_PORT", 8000),
+            port=env_int(environ, "HELPDESK_PORT", 8000, low=1, high=65535, meaning="a TCP port (1-65535)"),
             database_url=_get(environ, "DATABASE_URL"),
             rasa_url=(_get(environ, "RASA_URL") or "http://localhost:5005").rstrip("/"),
             rasa_token=_get(environ, "RASA_AUTH_TOKEN") or _read_token_file(RASA_TOKEN_FILE),
             external=ExternalConfig.from_env(environ),
             outbox_worker=environ.get("HELPDESK_OUTBOX_WORKER", "1").strip().lower() not in ("0", "false", "no"),
-            outbox_poll_seconds=_float(environ, "HELPDESK_OUTBOX_POLL_SECONDS", 5.0),
-            backoff_base_seconds=_float(environ, "HELPDESK_OUTBOX_BACKOFF_SECONDS", 5.0),
-            backoff_cap_seconds=_float(environ, "HELPDESK_OUTBOX_BACKOFF_CAP_SECONDS", 1800.0),
-            connect_timeout=_float(environ, "HELPDESK_HTTP_CONNECT_TIMEOUT", 3.05),
-            read_timeout=_float(environ, "HELPDESK_HTTP_READ_TIMEOUT", 15.0),
+            outbox_poll_seconds=env_float(environ, "HELPDESK_OUTBOX_POLL_SECONDS", 5.0),
+            backoff_base_seconds=env_float(environ, "HELPDESK_OUTBOX_BACKOFF_SECONDS", 5.0),
+            backoff_cap_seconds=env_float(environ, "HELPDESK_OUTBOX_BACKOFF_CAP_SECONDS", 1800.0),
+            connect_timeout=env_float(environ, "HELPDESK_HTTP_CONNECT_TIMEOUT", 3.05),
+            read_timeout=env_float(environ, "HELPDESK_HTTP_READ_TIMEOUT", 15.0),
             access_log=environ.get("HELPDESK_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes"),
         )
 
@@ -119,32 +121,6 @@ class HelpdeskConfig:
 def _get(environ: Mapping[str, str], name: str) -> Optional[str]:
     value = environ.get(name, "").strip()
     return value or None
-
-
-def _int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if not 0 < value < 65536 and name.endswith("PORT"):
-        raise ConfigError(f"{name} must be a TCP port (1-65535), not {value}")
-    return value
-
-
-def _float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
-    return value
 
 
 def _read_token_file(path: Path) -> Optional[str]:

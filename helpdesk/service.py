@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk import stats
 from helpdesk.auth import Scope
 from portal import handoff, outbox, tickets
 from portal.district import District
-from portal.models import ACTIVE_TICKET_STATUSES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES, Ticket
+from portal.models import ACTIVE_TICKET_STATUSES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES
 from portal.tickets import TicketError, TicketNotFound, TicketView
 
 DEFAULT_LIMIT = 200
@@ -84,6 +83,10 @@ def detail(session: Session, scope: Scope, district: District, ticket_id: int) -
     view = tickets.get_ticket(session, ticket_id)
     if view is None or not scope.allows(view.school_id):
         raise TicketNotFound(f"no ticket with id {ticket_id}")
+    return _detail(session, district, view)
+
+
+def _detail(session: Session, district: District, view: TicketView) -> dict[str, Any]:
     data = view.to_dict()
     data["school_name"] = _school_name(district, view.school_id)
     current = handoff.for_ticket(session, view.id)
@@ -100,42 +103,29 @@ def detail(session: Session, scope: Scope, district: District, ticket_id: int) -
     return data
 
 
-def guard(session: Session, scope: Scope, ticket_id: int) -> None:
-    """TicketNotFound unless the ticket exists and is in scope."""
-    school_id = session.execute(select(Ticket.school_id).where(Ticket.id == ticket_id)).first()
-    if school_id is None or not scope.allows(school_id[0]):
-        raise TicketNotFound(f"no ticket with id {ticket_id}")
-
-
+# Staff actions: the store loads the ticket once, checks the scope (`visible`) and returns the changed ticket,
+# which the answer shows as it is.
 def claim(session, scope, district, ticket_id, assignee, actor) -> dict:
-    guard(session, scope, ticket_id)
-    tickets.claim_ticket(session, ticket_id, assignee, actor)
-    return detail(session, scope, district, ticket_id)
+    return _detail(session, district, tickets.claim_ticket(session, ticket_id, assignee, actor, visible=scope.allows))
 
 
 def note(session, scope, district, ticket_id, text, actor) -> dict:
-    guard(session, scope, ticket_id)
-    tickets.add_note(session, ticket_id, text, actor)
-    return detail(session, scope, district, ticket_id)
+    return _detail(session, district, tickets.add_note(session, ticket_id, text, actor, visible=scope.allows))
 
 
 def reply(session, scope, district, ticket_id, text, actor) -> dict:
-    guard(session, scope, ticket_id)
-    tickets.reply_to_parent(session, ticket_id, text, actor)
-    return detail(session, scope, district, ticket_id)
+    return _detail(session, district, tickets.reply_to_parent(session, ticket_id, text, actor, visible=scope.allows))
 
 
 def hand_back(session, scope, district, ticket_id, note_text, actor) -> dict:
-    guard(session, scope, ticket_id)
-    tickets.hand_back(session, ticket_id, actor, note_text or "")
-    return detail(session, scope, district, ticket_id)
+    return _detail(session, district, tickets.hand_back(session, ticket_id, actor, note_text or "",
+                                                        visible=scope.allows))
 
 
 def resolve(session, scope, district, ticket_id, message, note_text, actor) -> dict:
-    guard(session, scope, ticket_id)
-    tickets.resolve_ticket(session, ticket_id, note=note_text or "resolved with a message to the parent",
-                           actor=actor, message_to_parent=message)
-    return detail(session, scope, district, ticket_id)
+    view = tickets.resolve_ticket(session, ticket_id, note=note_text or "resolved with a message to the parent",
+                                  actor=actor, message_to_parent=message, visible=scope.allows)
+    return _detail(session, district, view)
 
 
 def change_status(session, scope, district, ticket_id, status, note_text, message, actor) -> dict:
@@ -145,9 +135,8 @@ def change_status(session, scope, district, ticket_id, status, note_text, messag
         if not message:
             raise TicketError("resolving needs a 'message' for the parent (or use /resolve)")
         return resolve(session, scope, district, ticket_id, message, note_text, actor)
-    guard(session, scope, ticket_id)
-    tickets.change_status(session, ticket_id, status, actor, note_text or "")
-    return detail(session, scope, district, ticket_id)
+    view = tickets.change_status(session, ticket_id, status, actor, note_text or "", visible=scope.allows)
+    return _detail(session, district, view)
 
 
 def _school_name(district: District, school_id: Optional[str]) -> Optional[str]:

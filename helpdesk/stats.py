@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from portal import conversations
 from portal.models import TICKET_KINDS, TICKET_STATUSES, Ticket, utcnow
 
-WINDOW_DAYS = 30
+WINDOW_DAYS = conversations.DEFAULT_WINDOW_DAYS
 
 
 def _scoped(statement, school_id: Optional[str], district_wide: bool):

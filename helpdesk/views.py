@@ -9,6 +9,7 @@ from datetime import datetime
 from html import escape
 from typing import Any, Iterable, Optional
 
+from portal import external_intents
 from portal.models import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES
 
 KIND_LABELS = {
@@ -26,9 +27,9 @@ HANDOFF_LABELS = {
     "ended": "Ended: the assistant is back",
 }
 DELIVERY_LABELS = {
-    "EXTERNAL_staff_reply": "Reply",
-    "EXTERNAL_ticket_resolved": "Resolution message",
-    "EXTERNAL_handoff_ended": "Assistant resumes",
+    external_intents.STAFF_REPLY: "Reply",
+    external_intents.TICKET_RESOLVED: "Resolution message",
+    external_intents.HANDOFF_ENDED: "Assistant resumes",
 }
 
 

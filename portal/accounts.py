@@ -12,6 +12,10 @@ from portal.identity import mask_username
 from portal.models import GUARDIAN_ROLES, ActivationKey, Person, PortalAccount
 
 
+# Account statuses a parent cannot sign in with until the school unlocks the account.
+LOCKED_STATUSES = ("disabled", "locked")
+
+
 @dataclass(frozen=True)
 class AccountInfo:
     """A guardian's portal account, safe to show a verified parent.

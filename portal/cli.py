@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import db, privacy
-from portal.models import LANGUAGE_NAMES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES, Person
+from portal.models import LANGUAGE_NAMES, LANGUAGES, TICKET_KINDS, TICKET_STATUSES, Person, utcnow
 from portal.roster import RosterError, import_roster
 from portal.tickets import TicketError, TicketNotFound, TicketView, get_ticket, list_tickets, resolve_ticket
 
@@ -129,18 +130,31 @@ def _print_report(report: privacy.Report, as_json: bool) -> int:
 
 
 def _forget_family(args: argparse.Namespace) -> int:
+    """Find the family (one unit of work), delete it from the tracker store, then from the portal store (another)."""
+    url, apply = args.database_url, args.yes
+    engine = privacy.tracker_engine(args.tracker_url)
     try:
-        report = privacy.forget_family(args.database_url, args.guardian, args.contact, args.tracker_url,
-                                       apply=args.yes)
+        with db.session_scope(url) as session:
+            family = privacy.find_family(session, args.guardian, args.contact)
     except privacy.PrivacyError as error:
         raise CommandError(str(error), EXIT_USAGE if "name the family" in str(error) else EXIT_FAILED) from None
+    conversation_ids = privacy.family_conversations(family, engine)
+    report = privacy.forget_in_tracker(engine, conversation_ids, apply)
+    with db.session_scope(url) as session:
+        report = report.and_then(privacy.forget_in_store(session, family, conversation_ids, apply))
     return _print_report(report, args.json)
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
-    report = privacy.purge(args.database_url, timedelta(days=args.older_than), args.tracker_url, apply=args.yes)
+    """Purge the tracker store, then the portal store in one unit of work."""
+    now = utcnow()
+    try:
+        cutoff = privacy.purge_cutoff(timedelta(days=args.older_than), now)
+    except privacy.PrivacyError as error:
+        raise CommandError(str(error), EXIT_USAGE) from None
+    report = privacy.purge_tracker(privacy.tracker_engine(args.tracker_url), cutoff, args.yes)
+    with db.session_scope(args.database_url) as session:
+        report = report.and_then(privacy.purge_store(session, cutoff, now, args.yes))
     return _print_report(report, args.json)
 
 

@@ -21,18 +21,6 @@ _TOPIC_MAX = 255
 
 
 @dataclass(frozen=True)
-class ConversationView:
-    id: str
-    channel: str
-    started_at: datetime
-    answered_at: Optional[datetime]
-    last_answer_at: Optional[datetime]
-    answers: int
-    last_topic: Optional[str]
-    ticket_opened_at: Optional[datetime]
-
-
-@dataclass(frozen=True)
 class Deflection:
     """Answered conversations in a window, how many opened a ticket, and the share that did not."""
 
@@ -86,18 +74,6 @@ def mark_ticket_opened(session: Session, conversation_id: str, channel: Optional
         .where(Conversation.id == conversation_id)
         .values(ticket_opened_at=func.coalesce(Conversation.ticket_opened_at, now), channel=_better_channel(channel))
         .execution_options(synchronize_session=False)
-    )
-
-
-def get_conversation(session: Session, conversation_id: str) -> Optional[ConversationView]:
-    row = session.get(Conversation, conversation_id)
-    if row is None:
-        return None
-    session.refresh(row)
-    return ConversationView(
-        id=row.id, channel=row.channel, started_at=row.started_at, answered_at=row.answered_at,
-        last_answer_at=row.last_answer_at, answers=row.answers, last_topic=row.last_topic,
-        ticket_opened_at=row.ticket_opened_at,
     )
 
 

@@ -1,11 +1,12 @@
 """Database connection: URL from the environment, cached engines, short-lived sessions, migrations."""
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
@@ -20,6 +21,8 @@ VERSION_TABLE = "portal_alembic_version"
 SQLITE_BUSY_TIMEOUT_SECONDS = 15
 # Any fixed number: serialises concurrent `migrate()` calls on one PostgreSQL database.
 _PG_MIGRATION_LOCK = 7_201_540_331
+
+Result = TypeVar("Result")
 
 _engines: dict[str, Engine] = {}
 _sessionmakers: dict[str, sessionmaker] = {}
@@ -113,6 +116,17 @@ def session_scope(url: Optional[str] = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _unit_of_work(url: Optional[str], work: Callable[..., Result], args: tuple, kwargs: dict) -> Result:
+    with session_scope(url) as session:
+        return work(session, *args, **kwargs)
+
+
+async def in_worker_thread(url: Optional[str], work: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+    """`work(session, *args, **kwargs)` as one unit of work (`session_scope(url)`) in a worker thread, so an
+    event loop (the action server, the help desk) never waits on the store. Store errors propagate."""
+    return await asyncio.to_thread(_unit_of_work, url, work, args, kwargs)
 
 
 def migrate(url: Optional[str] = None, revision: str = "head") -> None:

@@ -18,7 +18,8 @@ try:  # Python 3.9+: stdlib time zones
 except ImportError:  # pragma: no cover
     ZoneInfo = None  # type: ignore
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from portal.db import PROJECT_ROOT  # noqa: E402 - after the optional import above
+
 DEFAULT_DISTRICT_FILE = PROJECT_ROOT / "district.yml"
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 # How the weekdays read in a Spanish reply (OfficeHours.describe("es")).

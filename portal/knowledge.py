@@ -16,11 +16,11 @@ from typing import Any, Mapping, Optional
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from portal.db import PROJECT_ROOT
+from portal.models import LANGUAGES
+
 DEFAULT_KNOWLEDGE_FILE = PROJECT_ROOT / "knowledge.yml"
 NEXT_STEPS = ("link", "phone", "person")
-# The conversation languages (the `language` slot); the first is the default and the fallback.
-LANGUAGES = ("en", "es")
 TICKET_KINDS = ("household_fix", "other")
 # What an answer may show: the district's and the contact's values (the parent's school, else the district).
 PLACEHOLDERS = frozenset({

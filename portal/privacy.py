@@ -1,6 +1,6 @@
 """Personal data of families: delete one family's data on request, and purge old conversation data.
 
-`forget_family` (`portal-admin forget-family`) deletes, for the guardian records picked by id or by an email
+`portal-admin forget-family` (`find_family`, `family_conversations`, `forget_in_tracker`, `forget_in_store`) deletes, for the guardian records picked by id or by an email
 or mobile number on file:
 
 - the guardian records, their portal accounts and activation keys, their guardian links, and every student
@@ -19,9 +19,13 @@ It is a dry run unless `apply=True`: the same queries run and the counts are rep
 The tracker store is changed first, then the portal store in one transaction, so a failure half-way can be
 retried: the portal store still knows the family until its own transaction commits.
 
-`purge` (`portal-admin purge --older-than DAYS`) removes conversation data older than DAYS: idle tracker
+`portal-admin purge --older-than DAYS` (`purge_cutoff`, `purge_tracker`, `purge_store`) removes conversation data older than DAYS: idle tracker
 conversations, our `conversations` rows, SMS contacts that did not opt out and their finished outbox,
 answered SMS webhook records, expired failed checks, and it anonymises tickets resolved or closed that long ago.
+
+Store convention: every function that touches the portal store takes the caller's Session (one short unit of work
+each, opened by the caller: `portal/cli.py`) and returns frozen dataclasses; the tracker store is reached
+through an Engine, outside those units of work (on SQLite a unit of work holds the write lock).
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine, make_url
@@ -39,17 +43,18 @@ from sqlalchemy.orm import Session
 
 from portal import db
 from portal.identity import mask_email, mask_phone
-from portal.models import (ACTIVE_TICKET_STATUSES, GUARDIAN_ROLES, ActivationKey, Conversation, GuardianLink, Handoff,
+from portal.models import (ACTIVE_TICKET_STATUSES, GUARDIAN_ROLES, ActivationKey, Conversation, GuardianLink,
                            OutboxMessage, Person, PortalAccount, SmsContact, SmsInbound, Ticket, TicketEvent,
                            TicketMessage, VerificationFailure, utcnow)
 from portal.normalise import normalise_email, phone_key
-from portal.verification_limits import prune as prune_failures, sms_sender_key
+from portal.verification_limits import Limits, prune as prune_failures, sms_sender_key
 
 ACTOR = "privacy"
 REMOVED = "[removed: family data deleted]"
 EXPIRED = "[removed: retention period]"
 FORGOTTEN_PREFIX = "forgotten-"
 DEFAULT_TRACKER_DB = db.PROJECT_ROOT / "var" / "rasa_tracker.db"
+NO_TRACKER = "no Rasa tracker store found (--tracker-url / TRACKER_STORE_URL)"
 
 # Rasa's SQL tracker store (rasa.core.tracker_store.SQLTrackerStore.SQLEvent): one row per event.
 tracker_metadata = MetaData()
@@ -86,32 +91,39 @@ def tracker_engine(url: Optional[str]) -> Optional[Engine]:
     return engine if inspect(engine).has_table("events") else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Family:
-    """Who the request is about, found in the portal store."""
+    """Who the request is about, found in the portal store, with the conversations the portal store ties to it
+    (tickets of a family guardian, SMS contacts of a family number)."""
 
-    guardian_ids: list[str]
-    emails: set[str] = field(default_factory=set)
-    phone_keys: set[str] = field(default_factory=set)
-    student_ids: list[str] = field(default_factory=list)
-    kept_student_ids: list[str] = field(default_factory=list)
+    guardian_ids: tuple[str, ...]
+    emails: frozenset[str] = frozenset()
+    phone_keys: frozenset[str] = frozenset()
+    student_ids: tuple[str, ...] = ()
+    kept_student_ids: tuple[str, ...] = ()
+    conversation_ids: frozenset[str] = frozenset()
 
-    def masked_contacts(self) -> list[str]:
-        return sorted(mask_email(e) for e in self.emails) + sorted(mask_phone(p) for p in self.phone_keys)
+    def masked_contacts(self) -> tuple[str, ...]:
+        return tuple(sorted(mask_email(e) for e in self.emails) + sorted(mask_phone(p) for p in self.phone_keys))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
     """What was (or, in a dry run, would be) deleted: counts only, contacts masked."""
 
     applied: bool
-    counts: dict[str, int] = field(default_factory=dict)
-    contacts: list[str] = field(default_factory=list)
-    external_ticket_ids: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    counts: Mapping[str, int] = field(default_factory=dict)
+    contacts: tuple[str, ...] = ()
+    external_ticket_ids: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
-    def add(self, what: str, number: int) -> None:
-        self.counts[what] = self.counts.get(what, 0) + int(number or 0)
+    def and_then(self, later: "Report") -> "Report":
+        """This report followed by `later` (counts of the same name added up, in first-seen order)."""
+        counts = dict(self.counts)
+        for what, number in later.counts.items():
+            counts[what] = counts.get(what, 0) + number
+        return Report(self.applied, counts, self.contacts + later.contacts,
+                      self.external_ticket_ids + later.external_ticket_ids, self.notes + later.notes)
 
     def summary(self) -> str:
         verb = "Deleted" if self.applied else "Dry run (nothing changed; add --yes to delete). Would delete"
@@ -150,28 +162,34 @@ def find_family(session: Session, guardian_ids: Iterable[str] = (), contacts: It
     ).scalars().all()
     if not guardians:
         raise PrivacyError("no guardian record matches")
-    family = Family(guardian_ids=[g.id for g in guardians])
-    for guardian in guardians:
-        for email in (guardian.email,):
-            if normalise_email(email):
-                family.emails.add(normalise_email(email))
-        for number in (guardian.sms, guardian.phone):
-            if phone_key(number):
-                family.phone_keys.add(phone_key(number))
-    for account in session.execute(select(PortalAccount).where(PortalAccount.person_id.in_(family.guardian_ids))).scalars():
-        if normalise_email(account.security_email):
-            family.emails.add(normalise_email(account.security_email))
+    guardian_ids = [g.id for g in guardians]
+    accounts = session.execute(select(PortalAccount).where(PortalAccount.person_id.in_(guardian_ids))).scalars()
+    emails = {normalise_email(e) for e in [*(g.email for g in guardians), *(a.security_email for a in accounts)]}
+    phone_keys = {phone_key(n) for g in guardians for n in (g.sms, g.phone)}
+    emails, phone_keys = {e for e in emails if e}, {k for k in phone_keys if k}
     linked = set(session.execute(
-        select(GuardianLink.student_id).where(GuardianLink.guardian_id.in_(family.guardian_ids))).scalars())
+        select(GuardianLink.student_id).where(GuardianLink.guardian_id.in_(guardian_ids))).scalars())
     shared = set(session.execute(
         select(GuardianLink.student_id).where(GuardianLink.student_id.in_(linked),
-                                              GuardianLink.guardian_id.not_in(family.guardian_ids))).scalars())
-    family.student_ids = sorted(linked - shared)
-    family.kept_student_ids = sorted(shared)
-    return family
+                                              GuardianLink.guardian_id.not_in(guardian_ids))).scalars())
+    conversation_ids = set(session.execute(
+        select(Ticket.conversation_id).where(Ticket.guardian_id.in_(guardian_ids))).scalars())
+    conversation_ids |= {c.conversation_id for c in _sms_contacts(session, phone_keys)}
+    return Family(guardian_ids=tuple(guardian_ids), emails=frozenset(emails), phone_keys=frozenset(phone_keys),
+                  student_ids=tuple(sorted(linked - shared)), kept_student_ids=tuple(sorted(shared)),
+                  conversation_ids=frozenset(conversation_ids))
 
 
-def _sms_contacts(session: Session, phone_keys: set[str]) -> list[SmsContact]:
+def family_conversations(family: Family, engine: Optional[Engine]) -> frozenset[str]:
+    """Every conversation id of the family: the portal store's, and the tracker store's when there is one
+    (call it outside a unit of work: on SQLite that holds the write lock). Already forgotten ids are left out."""
+    found = set(family.conversation_ids)
+    if engine is not None:
+        found |= tracker_conversations(engine, family)
+    return frozenset(c for c in found if not c.startswith(FORGOTTEN_PREFIX))
+
+
+def _sms_contacts(session: Session, phone_keys: Iterable[str]) -> list[SmsContact]:
     if not phone_keys:
         return []
     rows = session.execute(select(SmsContact).where(or_(*(SmsContact.phone.like(f"%{k}") for k in phone_keys))))
@@ -224,71 +242,62 @@ def _is_family_contact(value: str, family: Family) -> bool:
 
 
 # --------------------------------------------------------------------------------------------- deleting
-def forget_family(url: Optional[str], guardian_ids: Iterable[str] = (), contacts: Iterable[str] = (),
-                  tracker: Optional[str] = None, apply: bool = False) -> Report:
-    """Delete one family's personal data (see the module docstring); a dry run unless `apply`."""
-    report = Report(applied=apply)
-    engine = tracker_engine(tracker)
+def forget_in_tracker(engine: Optional[Engine], conversation_ids: Iterable[str], apply: bool = False) -> Report:
+    """Delete the family's conversations from the tracker store (first: until the portal store commits, a retry
+    finds the family again); a dry run unless `apply`."""
     if engine is None:
-        report.notes.append("no Rasa tracker store found (--tracker-url / TRACKER_STORE_URL): conversations there "
-                            "were not searched")
-    with db.session_scope(url) as session:
-        family = find_family(session, guardian_ids, contacts)
-        report.contacts = family.masked_contacts()
-        sms = _sms_contacts(session, family.phone_keys)
-        conversation_ids = set(session.execute(
-            select(Ticket.conversation_id).where(Ticket.guardian_id.in_(family.guardian_ids))).scalars())
-        conversation_ids |= {c.conversation_id for c in sms}
-    if engine is not None:  # outside the unit of work: on SQLite it holds the write lock
-        conversation_ids |= tracker_conversations(engine, family)
-    conversation_ids = {c for c in conversation_ids if not c.startswith(FORGOTTEN_PREFIX)}
+        return Report(applied=apply, notes=(f"{NO_TRACKER}: conversations there were not searched",))
+    ids = set(conversation_ids)
+    if not ids:
+        return Report(applied=apply)
+    return Report(applied=apply, counts={"tracker conversations": len(_tracker_senders(engine, ids)),
+                                         "tracker events": _delete_tracker(engine, ids, apply)})
 
-    # The tracker store first: until the portal store commits below, a retry finds the family again.
-    if engine is not None and conversation_ids:
-        report.add("tracker conversations", len(_tracker_senders(engine, conversation_ids)))
-        report.add("tracker events", _delete_tracker(engine, conversation_ids, apply))
 
-    with db.session_scope(url) as session:
-        sms = _sms_contacts(session, family.phone_keys)
-        report.add("guardian records", len(family.guardian_ids))
-        report.add("students (linked to this family only)", len(family.student_ids))
-        if family.kept_student_ids:
-            report.notes.append(f"{len(family.kept_student_ids)} student(s) kept: also linked to another guardian")
-        people = family.guardian_ids + family.student_ids
-        report.add("portal accounts", _count(session, PortalAccount, PortalAccount.person_id.in_(people)))
-        report.add("activation keys", _count(session, ActivationKey, ActivationKey.person_id.in_(people)))
-        report.add("guardian links", _count(session, GuardianLink, or_(GuardianLink.guardian_id.in_(people),
-                                                                         GuardianLink.student_id.in_(people))))
-        tickets = session.execute(select(Ticket).where(or_(Ticket.guardian_id.in_(family.guardian_ids),
-                                                           Ticket.conversation_id.in_(conversation_ids)))).scalars().all()
-        report.external_ticket_ids = sorted(t.external_id for t in tickets if t.external_id)
-        report.add("tickets anonymised", len(tickets))
-        report.add("ticket messages", _count(session, TicketMessage, TicketMessage.ticket_id.in_([t.id for t in tickets])))
-        report.add("conversation records", _count(session, Conversation, Conversation.id.in_(conversation_ids)))
-        report.add("SMS numbers", len(sms))
-        report.add("SMS outbox messages", _count(session, OutboxMessage, OutboxMessage.phone.in_([c.phone for c in sms])))
-        failure_keys = [sms_sender_key(k) for k in family.phone_keys]
-        report.add("failed-check records", _count(session, VerificationFailure,
-                                                  VerificationFailure.sender_key.in_(failure_keys)))
-        if not apply:
-            session.rollback()
-            return report
-        for ticket in tickets:
-            anonymise_ticket(session, ticket, REMOVED)
-        session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)), execution_options=_NO_SYNC)
-        session.execute(delete(OutboxMessage).where(OutboxMessage.phone.in_([c.phone for c in sms])),
-                        execution_options=_NO_SYNC)
-        session.execute(delete(SmsContact).where(SmsContact.phone.in_([c.phone for c in sms])),
-                        execution_options=_NO_SYNC)
-        session.execute(delete(VerificationFailure).where(VerificationFailure.sender_key.in_(failure_keys)),
-                        execution_options=_NO_SYNC)
-        for model, column in ((ActivationKey, ActivationKey.person_id), (PortalAccount, PortalAccount.person_id)):
-            session.execute(delete(model).where(column.in_(people)), execution_options=_NO_SYNC)
-        session.execute(delete(GuardianLink).where(or_(GuardianLink.guardian_id.in_(people),
-                                                       GuardianLink.student_id.in_(people))), execution_options=_NO_SYNC)
-        session.execute(update(Ticket).where(Ticket.guardian_id.in_(people)).values(guardian_id=None),
-                        execution_options=_NO_SYNC)
-        session.execute(delete(Person).where(Person.id.in_(people)), execution_options=_NO_SYNC)
+def forget_in_store(session: Session, family: Family, conversation_ids: Iterable[str], apply: bool = False) -> Report:
+    """Delete the family's personal data from the portal store in the caller's unit of work (see the module
+    docstring); a dry run unless `apply`."""
+    conversation_ids = sorted(conversation_ids)
+    sms = _sms_contacts(session, family.phone_keys)
+    sms_phones = [c.phone for c in sms]
+    people = [*family.guardian_ids, *family.student_ids]
+    tickets = session.execute(select(Ticket).where(or_(Ticket.guardian_id.in_(family.guardian_ids),
+                                                       Ticket.conversation_id.in_(conversation_ids)))).scalars().all()
+    failure_keys = [sms_sender_key(k) for k in family.phone_keys]
+    links = or_(GuardianLink.guardian_id.in_(people), GuardianLink.student_id.in_(people))
+    counts = {
+        "guardian records": len(family.guardian_ids),
+        "students (linked to this family only)": len(family.student_ids),
+        "portal accounts": _count(session, PortalAccount, PortalAccount.person_id.in_(people)),
+        "activation keys": _count(session, ActivationKey, ActivationKey.person_id.in_(people)),
+        "guardian links": _count(session, GuardianLink, links),
+        "tickets anonymised": len(tickets),
+        "ticket messages": _count(session, TicketMessage, TicketMessage.ticket_id.in_([t.id for t in tickets])),
+        "conversation records": _count(session, Conversation, Conversation.id.in_(conversation_ids)),
+        "SMS numbers": len(sms),
+        "SMS outbox messages": _count(session, OutboxMessage, OutboxMessage.phone.in_(sms_phones)),
+        "failed-check records": _count(session, VerificationFailure, VerificationFailure.sender_key.in_(failure_keys)),
+    }
+    notes = ((f"{len(family.kept_student_ids)} student(s) kept: also linked to another guardian",)
+             if family.kept_student_ids else ())
+    report = Report(applied=apply, counts=counts, contacts=family.masked_contacts(), notes=notes,
+                    external_ticket_ids=tuple(sorted(t.external_id for t in tickets if t.external_id)))
+    if not apply:
+        return report
+    for ticket in tickets:
+        anonymise_ticket(session, ticket, REMOVED)
+    for statement in (
+        delete(Conversation).where(Conversation.id.in_(conversation_ids)),
+        delete(OutboxMessage).where(OutboxMessage.phone.in_(sms_phones)),
+        delete(SmsContact).where(SmsContact.phone.in_(sms_phones)),
+        delete(VerificationFailure).where(VerificationFailure.sender_key.in_(failure_keys)),
+        delete(ActivationKey).where(ActivationKey.person_id.in_(people)),
+        delete(PortalAccount).where(PortalAccount.person_id.in_(people)),
+        delete(GuardianLink).where(links),
+        update(Ticket).where(Ticket.guardian_id.in_(people)).values(guardian_id=None),
+        delete(Person).where(Person.id.in_(people)),
+    ):
+        session.execute(statement, execution_options=_NO_SYNC)
     return report
 
 
@@ -342,62 +351,63 @@ def _delete_tracker(engine: Engine, conversation_ids: set[str], apply: bool) -> 
 
 
 # --------------------------------------------------------------------------------------------- retention
-def purge(url: Optional[str], older_than: timedelta, tracker: Optional[str] = None, apply: bool = False,
-          now: Optional[datetime] = None) -> Report:
-    """Remove conversation data older than `older_than` (see the module docstring); a dry run unless `apply`."""
+def purge_cutoff(older_than: timedelta, now: datetime) -> datetime:
+    """The moment before which conversation data goes; at least one day back."""
     if older_than < timedelta(days=1):
         raise PrivacyError("--older-than must be at least 1 day")
-    now = now or utcnow()
-    cutoff = now - older_than
-    report = Report(applied=apply)
-    engine = tracker_engine(tracker)
+    return now - older_than
+
+
+def purge_tracker(engine: Optional[Engine], cutoff: datetime, apply: bool = False) -> Report:
+    """Remove tracker conversations idle since before `cutoff`; a dry run unless `apply`."""
     if engine is None:
-        report.notes.append("no Rasa tracker store found (--tracker-url / TRACKER_STORE_URL): not purged")
-    else:
-        with engine.connect() as connection:
-            idle = [row[0] for row in connection.execute(
-                select(tracker_events.c.sender_id).group_by(tracker_events.c.sender_id).having(
-                    func.max(tracker_events.c.timestamp) < cutoff.timestamp()))]
-        report.add("tracker conversations", len(idle))
-        for start in range(0, len(idle), 500):
-            report.add("tracker events", _delete_tracker(engine, set(idle[start:start + 500]), apply))
-    with db.session_scope(url) as session:
-        old_conversations = Conversation.started_at < cutoff
-        report.add("conversation records", _count(session, Conversation, old_conversations))
-        idle_sms = (SmsContact.updated_at < cutoff) & SmsContact.opted_out.is_(False)
-        idle_phones = list(session.execute(select(SmsContact.phone).where(idle_sms)).scalars())
-        report.add("SMS numbers (not opted out)", len(idle_phones))
-        old_outbox = OutboxMessage.phone.in_(idle_phones) | (OutboxMessage.phone.isnot(None)
-                                                             & (OutboxMessage.status != "pending")
-                                                             & (OutboxMessage.created_at < cutoff))
-        report.add("SMS outbox messages", _count(session, OutboxMessage, old_outbox))
-        report.add("SMS webhook records", _count(session, SmsInbound, SmsInbound.claimed_at < cutoff))
-        finished = session.execute(select(Ticket).where(
-            Ticket.status.in_(("resolved", "closed")), Ticket.updated_at < cutoff,
-            Ticket.conversation_id.not_like(f"{FORGOTTEN_PREFIX}%"))).scalars().all()
-        report.add("tickets anonymised", len(finished))
-        if not apply:
-            session.rollback()
-            report.add("expired failed-check records", _count(
-                session, VerificationFailure, VerificationFailure.failed_at < now - _failure_window()))
-            return report
-        session.execute(delete(Conversation).where(old_conversations), execution_options=_NO_SYNC)
-        session.execute(delete(OutboxMessage).where(old_outbox), execution_options=_NO_SYNC)
-        session.execute(delete(SmsContact).where(SmsContact.phone.in_(idle_phones)), execution_options=_NO_SYNC)
-        session.execute(delete(SmsInbound).where(SmsInbound.claimed_at < cutoff), execution_options=_NO_SYNC)
-        for ticket in finished:
-            anonymise_ticket(session, ticket, EXPIRED)
-        report.add("expired failed-check records", prune_failures(session, now))
-    return report
+        return Report(applied=apply, notes=(f"{NO_TRACKER}: not purged",))
+    with engine.connect() as connection:
+        idle = [row[0] for row in connection.execute(
+            select(tracker_events.c.sender_id).group_by(tracker_events.c.sender_id).having(
+                func.max(tracker_events.c.timestamp) < cutoff.timestamp()))]
+    counts = {"tracker conversations": len(idle)}
+    if idle:
+        counts["tracker events"] = sum(_delete_tracker(engine, set(idle[start:start + 500]), apply)
+                                       for start in range(0, len(idle), 500))
+    return Report(applied=apply, counts=counts)
 
 
-def _failure_window() -> timedelta:
-    from portal.verification_limits import Limits
-
-    return Limits.from_env().window
+def purge_store(session: Session, cutoff: datetime, now: datetime, apply: bool = False) -> Report:
+    """Remove the portal store's conversation data older than `cutoff` in the caller's unit of work (see the
+    module docstring); a dry run unless `apply`."""
+    old_conversations = Conversation.started_at < cutoff
+    idle_sms = (SmsContact.updated_at < cutoff) & SmsContact.opted_out.is_(False)
+    idle_phones = list(session.execute(select(SmsContact.phone).where(idle_sms)).scalars())
+    old_outbox = OutboxMessage.phone.in_(idle_phones) | (OutboxMessage.phone.isnot(None)
+                                                         & (OutboxMessage.status != "pending")
+                                                         & (OutboxMessage.created_at < cutoff))
+    answered_webhooks = SmsInbound.claimed_at < cutoff
+    finished = session.execute(select(Ticket).where(
+        Ticket.status.in_(("resolved", "closed")), Ticket.updated_at < cutoff,
+        Ticket.conversation_id.not_like(f"{FORGOTTEN_PREFIX}%"))).scalars().all()
+    counts = {
+        "conversation records": _count(session, Conversation, old_conversations),
+        "SMS numbers (not opted out)": len(idle_phones),
+        "SMS outbox messages": _count(session, OutboxMessage, old_outbox),
+        "SMS webhook records": _count(session, SmsInbound, answered_webhooks),
+        "tickets anonymised": len(finished),
+    }
+    if not apply:
+        expired = VerificationFailure.failed_at < now - Limits.from_env().window
+        return Report(applied=apply, counts={**counts,
+                                             "expired failed-check records": _count(session, VerificationFailure,
+                                                                                    expired)})
+    for statement in (delete(Conversation).where(old_conversations), delete(OutboxMessage).where(old_outbox),
+                      delete(SmsContact).where(SmsContact.phone.in_(idle_phones)),
+                      delete(SmsInbound).where(answered_webhooks)):
+        session.execute(statement, execution_options=_NO_SYNC)
+    for ticket in finished:
+        anonymise_ticket(session, ticket, EXPIRED)
+    return Report(applied=apply, counts={**counts, "expired failed-check records": prune_failures(session, now)})
 
 
 def describe(report: Report) -> dict[str, Any]:
     """The report as JSON-friendly data."""
-    return {"applied": report.applied, "counts": report.counts, "contacts": report.contacts,
-            "external_ticket_ids": report.external_ticket_ids, "notes": report.notes}
+    return {"applied": report.applied, "counts": dict(report.counts), "contacts": list(report.contacts),
+            "external_ticket_ids": list(report.external_ticket_ids), "notes": list(report.notes)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -243,22 +243,27 @@ def list_tickets(
     return _query(session, statement)
 
 
-def change_status(session: Session, ticket_id: int, to_status: str, actor: str, note: str = "") -> TicketView:
+# Which schools' tickets the caller may touch (the help desk's token scope); a ticket outside it is reported
+# exactly like a missing one, so its existence stays hidden.
+Visible = Optional[Callable[[Optional[str]], bool]]
+
+
+def change_status(session: Session, ticket_id: int, to_status: str, actor: str, note: str = "",
+                  visible: Visible = None) -> TicketView:
     """Move a ticket along open -> in_progress -> resolved | closed (or straight from open) and log it.
 
     Side effects in the same transaction: the change is queued for the external help desk; a ticket
     that is resolved or closed ends its live handoff, and the parent's conversation is told the
     assistant is back (`EXTERNAL_handoff_ended`) unless `resolve_ticket` sends a message instead.
     """
-    return _view(_change_status(session, ticket_id, to_status, actor, note, notify_handoff_end=True))
+    ticket = _load_for_update(session, ticket_id, visible)
+    return _view(_change_status(session, ticket, to_status, actor, note, notify_handoff_end=True))
 
 
-def _change_status(session: Session, ticket_id: int, to_status: str, actor: str, note: str,
+def _change_status(session: Session, ticket: Ticket, to_status: str, actor: str, note: str,
                    notify_handoff_end: bool) -> Ticket:
     _check_status(to_status)
-    ticket = _load(session, ticket_id, for_update=True)
-    if ticket is None:
-        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    ticket_id = ticket.id
     if to_status not in TRANSITIONS[ticket.status]:
         raise TicketConflict(f"ticket {ticket_id} is {ticket.status}; it cannot become {to_status}")
     now = utcnow()
@@ -288,54 +293,53 @@ def _change_status(session: Session, ticket_id: int, to_status: str, actor: str,
 
 
 def resolve_ticket(
-    session: Session, ticket_id: int, note: str, actor: str, message_to_parent: Optional[str] = None
+    session: Session, ticket_id: int, note: str, actor: str, message_to_parent: Optional[str] = None,
+    visible: Visible = None,
 ) -> TicketView:
     """Mark a ticket resolved, with a note for the audit trail.
 
     With `message_to_parent`, the message is added to the ticket's conversation and queued for the
     parent (`EXTERNAL_ticket_resolved` with entities staff_message and ticket_id) in the same transaction.
     """
+    ticket = _load_for_update(session, ticket_id, visible)
     message = _clean_text(message_to_parent, "message to the parent") if message_to_parent is not None else None
-    ticket = _change_status(session, ticket_id, "resolved", actor, note, notify_handoff_end=message is None)
+    _change_status(session, ticket, "resolved", actor, note, notify_handoff_end=message is None)
     if message is not None:
         _add_message(session, ticket, "staff", message, actor)
         outbox.notify_parent(
             session, conversation_id=ticket.conversation_id, ticket_id=ticket.id, intent=outbox.TICKET_RESOLVED,
             entities={"staff_message": message, "ticket_id": str(ticket.id)},
         )
-    return _reload(session, ticket.id)
+    return _reload(session, ticket)
 
 
-def claim_ticket(session: Session, ticket_id: int, assignee: str, actor: Optional[str] = None) -> TicketView:
+def claim_ticket(session: Session, ticket_id: int, assignee: str, actor: Optional[str] = None,
+                 visible: Visible = None) -> TicketView:
     """Take a ticket: open -> in_progress with `assignee`; an in-progress ticket changes hands (logged)."""
+    ticket = _load_for_update(session, ticket_id, visible)
     assignee = _clean_name(assignee, "assignee")
     actor = actor or assignee
-    ticket = _load(session, ticket_id, for_update=True)
-    if ticket is None:
-        raise TicketNotFound(f"no ticket with id {ticket_id}")
     if ticket.status not in ACTIVE_TICKET_STATUSES:
         raise TicketConflict(f"ticket {ticket_id} is {ticket.status}; it cannot be claimed")
     previous = ticket.assignee
     ticket.assignee = assignee
     if ticket.status == "open":
-        _change_status(session, ticket.id, "in_progress", actor, f"claimed by {assignee}", notify_handoff_end=True)
+        _change_status(session, ticket, "in_progress", actor, f"claimed by {assignee}", notify_handoff_end=True)
     else:
         _log_note(ticket, actor, f"claimed by {assignee}" + (f" (was {previous})" if previous else ""))
         ticket.updated_at = utcnow()
     session.flush()
-    return _reload(session, ticket.id)
+    return _reload(session, ticket)
 
 
-def add_note(session: Session, ticket_id: int, note: str, actor: str) -> TicketView:
+def add_note(session: Session, ticket_id: int, note: str, actor: str, visible: Visible = None) -> TicketView:
     """Add a staff note to the audit trail (the status stays as it is); any status allows notes."""
+    ticket = _load_for_update(session, ticket_id, visible)
     note = _clean_text(note, "note")
-    ticket = _load(session, ticket_id, for_update=True)
-    if ticket is None:
-        raise TicketNotFound(f"no ticket with id {ticket_id}")
     _log_note(ticket, actor, note)
     ticket.updated_at = utcnow()
     session.flush()
-    return _reload(session, ticket.id)
+    return _reload(session, ticket)
 
 
 def add_message(
@@ -354,22 +358,21 @@ def add_message(
     return _add_message(session, ticket, author, text, author_name)
 
 
-def reply_to_parent(session: Session, ticket_id: int, text: str, staff_name: str) -> TicketView:
+def reply_to_parent(session: Session, ticket_id: int, text: str, staff_name: str,
+                    visible: Visible = None) -> TicketView:
     """A staff reply in the parent's conversation (live handoff), queued for Rasa as `EXTERNAL_staff_reply`.
 
     The ticket must be open or in progress; an open ticket is claimed by the replying staff member,
     and a waiting handoff becomes live.
     """
+    ticket = _load_for_update(session, ticket_id, visible)
     text = _clean_text(text, "reply")
     staff_name = _clean_name(staff_name, "staff name")
-    ticket = _load(session, ticket_id, for_update=True)
-    if ticket is None:
-        raise TicketNotFound(f"no ticket with id {ticket_id}")
     if ticket.status not in ACTIVE_TICKET_STATUSES:
         raise TicketConflict(f"ticket {ticket_id} is {ticket.status}; reopen it before replying")
     if ticket.status == "open":
         ticket.assignee = ticket.assignee or staff_name
-        _change_status(session, ticket.id, "in_progress", staff_name, f"claimed by {staff_name} (reply)",
+        _change_status(session, ticket, "in_progress", staff_name, f"claimed by {staff_name} (reply)",
                        notify_handoff_end=True)
     if handoff.is_active(session, ticket.conversation_id) == ticket.id:
         handoff.mark_live(session, ticket.conversation_id)
@@ -378,14 +381,12 @@ def reply_to_parent(session: Session, ticket_id: int, text: str, staff_name: str
         session, conversation_id=ticket.conversation_id, ticket_id=ticket.id, intent=outbox.STAFF_REPLY,
         entities={"staff_message": text, "ticket_id": str(ticket.id)},
     )
-    return _reload(session, ticket.id)
+    return _reload(session, ticket)
 
 
-def hand_back(session: Session, ticket_id: int, actor: str, note: str = "") -> TicketView:
+def hand_back(session: Session, ticket_id: int, actor: str, note: str = "", visible: Visible = None) -> TicketView:
     """Staff hand the conversation back to the assistant: end the handoff, queue `EXTERNAL_handoff_ended`."""
-    ticket = _load(session, ticket_id, for_update=True)
-    if ticket is None:
-        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    ticket = _load_for_update(session, ticket_id, visible)
     if handoff.is_active(session, ticket.conversation_id) != ticket.id:
         raise TicketConflict(f"ticket {ticket_id} has no live handoff to hand back")
     handoff.end(session, ticket.conversation_id, actor)
@@ -396,7 +397,7 @@ def hand_back(session: Session, ticket_id: int, actor: str, note: str = "") -> T
         entities={"ticket_id": str(ticket.id)},
     )
     session.flush()
-    return _reload(session, ticket.id)
+    return _reload(session, ticket)
 
 
 def _log_note(ticket: Ticket, actor: str, note: str) -> None:
@@ -436,9 +437,9 @@ def _clean_name(name: Optional[str], what: str) -> str:
     return value
 
 
-def _reload(session: Session, ticket_id: int) -> TicketView:
+def _reload(session: Session, ticket: Ticket) -> TicketView:
+    """The changed ticket as a view: its collections read again, the ticket itself not."""
     session.flush()
-    ticket = session.get(Ticket, ticket_id)
     session.expire(ticket, ["events", "messages", "handoffs"])
     return _view(ticket)
 
@@ -457,6 +458,14 @@ def set_external_id(session: Session, ticket_id: int, external_id: Optional[str]
 def _check_status(status: str) -> None:
     if status not in TICKET_STATUSES:
         raise TicketError(f"unknown ticket status {status!r}; expected one of {', '.join(TICKET_STATUSES)}")
+
+
+def _load_for_update(session: Session, ticket_id: int, visible: Visible = None) -> Ticket:
+    """The ticket, locked for this unit of work; TicketNotFound when missing or not `visible`."""
+    ticket = _load(session, ticket_id, for_update=True)
+    if ticket is None or (visible is not None and not visible(ticket.school_id)):
+        raise TicketNotFound(f"no ticket with id {ticket_id}")
+    return ticket
 
 
 def _load(session: Session, ticket_id: int, for_update: bool = False) -> Optional[Ticket]:

@@ -8,6 +8,8 @@ import pytest
 import yaml
 
 from actions.common import district_values, school_values
+from channels.sentences import CHANNEL_SENTENCES, channel_sentence
+from channels.sms_replies import SMS_REPLIES, reply_text
 from portal.district import load_district
 from tests.portal.test_knowledge import filled_answers
 
@@ -35,10 +37,24 @@ EXAMPLE_VALUES = {
 }
 
 
+# The SMS channel's numbered choices: the three longest button titles of the domain.
+BUTTON_TITLES = sorted({b["title"] for texts in DOMAIN["responses"].values() for t in texts for b in t.get("buttons", [])},
+                       key=len)
+EXAMPLE_VALUES.update(number="3", title=BUTTON_TITLES[-1],
+                      choices=", ".join(f"{n} for {t}" for n, t in enumerate(BUTTON_TITLES[-3:], start=1)))
+
+
 def variations():
+    """Every reply a parent can see: the domain's variations, and the channels' own sentences (channels/sentences.py,
+    channels/sms_replies.py) in English and Spanish, their district values filled."""
     for name, texts in DOMAIN["responses"].items():
         for index, variation in enumerate(texts):
             yield pytest.param(name, variation, id=f"{name}[{index}]")
+    for language in ("en", "es"):
+        for key in CHANNEL_SENTENCES:
+            yield pytest.param(key, {"text": channel_sentence(key, language=language)}, id=f"channel:{key}[{language}]")
+        for key in SMS_REPLIES:
+            yield pytest.param(key, {"text": reply_text(key, language=language)}, id=f"sms:{key}[{language}]")
 
 
 def render(text: str) -> str:
@@ -50,6 +66,11 @@ def test_reply_fits_in_320_characters_with_real_values(name, variation):
     rendered = render(variation["text"])
     assert len(rendered) <= MAX_REPLY, f"{name} is {len(rendered)} characters: {rendered}"
     assert "{" not in rendered
+
+
+def test_the_channel_sentences_are_checked_too():
+    checked = [p.id for p in variations()]
+    assert "channel:too_long[es]" in checked and "sms:help[es]" in checked and "sms:choices[en]" in checked
 
 
 def test_every_variable_in_a_reply_is_a_slot():

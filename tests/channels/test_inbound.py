@@ -71,7 +71,7 @@ def test_the_payloads_are_the_ones_the_widget_sends():
 
 
 def test_channel_sentences_in_spanish():
-    from channels.inbound import CHANNEL_SENTENCES, channel_sentence
+    from channels.sentences import CHANNEL_SENTENCES, channel_sentence
 
     for key in CHANNEL_SENTENCES:
         english, spanish = channel_sentence(key), channel_sentence(key, language="es")
@@ -83,7 +83,7 @@ def test_channel_sentences_in_spanish():
 def test_a_domain_variation_wins_in_its_language():
     from types import SimpleNamespace
 
-    from channels.inbound import channel_sentence
+    from channels.sentences import channel_sentence
 
     domain = SimpleNamespace(responses={"utter_message_too_long": [
         {"text": "Too long!"},

@@ -390,7 +390,8 @@ async def test_the_conversation_state_is_read_from_rasas_tracker_store():
 
 
 def test_a_too_long_text_from_a_spanish_number_is_answered_in_spanish(sms):
-    from channels.inbound import MAX_MESSAGE_CHARS, channel_sentence
+    from channels.inbound import MAX_MESSAGE_CHARS
+    from channels.sentences import channel_sentence
 
     say(sms, "ESPAÑOL")
     assert say(sms, "x" * (MAX_MESSAGE_CHARS + 1)) == [channel_sentence("too_long", language="es")]

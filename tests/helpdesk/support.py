@@ -9,10 +9,23 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+
+from portal.models import Conversation
+
+
+def stored_conversation(session, conversation_id: str):
+    """A copy of the conversation's row as stored now (the store updates it with plain UPDATE statements), or
+    None."""
+    row = session.get(Conversation, conversation_id)
+    if row is None:
+        return None
+    session.refresh(row)
+    return SimpleNamespace(**{column.name: getattr(row, column.name) for column in Conversation.__table__.columns})
 
 
 def free_port() -> int:

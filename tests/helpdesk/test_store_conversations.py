@@ -8,14 +8,15 @@ from sqlalchemy import update
 from portal import conversations
 from portal.models import Conversation, utcnow
 from portal.tickets import open_ticket
+from tests.helpdesk.support import stored_conversation
 
 
 def test_record_answer_counts_answers_and_keeps_the_first_time(session):
     conversations.record_answer(session, "conv-1", "rest", "get_account")
-    first = conversations.get_conversation(session, "conv-1")
+    first = stored_conversation(session, "conv-1")
     conversations.record_answer(session, "conv-1", "rest", "forgot_password")
     conversations.record_answer(session, "conv-1", None, None)
-    again = conversations.get_conversation(session, "conv-1")
+    again = stored_conversation(session, "conv-1")
     assert (again.answers, again.channel, again.last_topic) == (3, "rest", "forgot_password")
     assert again.answered_at == first.answered_at
     assert again.last_answer_at >= first.last_answer_at
@@ -24,10 +25,10 @@ def test_record_answer_counts_answers_and_keeps_the_first_time(session):
 
 def test_unknown_channel_is_replaced_once_known(session):
     conversations.record_answer(session, "conv-1", None, "greet")
-    assert conversations.get_conversation(session, "conv-1").channel == "unknown"
+    assert stored_conversation(session, "conv-1").channel == "unknown"
     conversations.record_answer(session, "conv-1", "twilio", "greet")
     conversations.record_answer(session, "conv-1", "rest", "greet")
-    assert conversations.get_conversation(session, "conv-1").channel == "twilio"
+    assert stored_conversation(session, "conv-1").channel == "twilio"
 
 
 def test_empty_conversation_id_is_ignored(session):

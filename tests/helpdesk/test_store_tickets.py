@@ -7,7 +7,6 @@ import json
 import pytest
 
 from portal import db, handoff, outbox
-from portal.conversations import get_conversation
 from portal.tickets import (
     TicketConflict,
     TicketError,
@@ -23,6 +22,7 @@ from portal.tickets import (
     reply_to_parent,
     resolve_ticket,
 )
+from tests.helpdesk.support import stored_conversation
 
 MAPLE = "org-maple-ridge-es"
 
@@ -55,7 +55,7 @@ def test_opening_queues_the_ticket_for_the_external_help_desk_once(session):
 
 def test_opening_marks_the_conversation_as_one_that_needed_a_ticket(session):
     _open(session, conversation_id="conv-t")
-    conversation = get_conversation(session, "conv-t")
+    conversation = stored_conversation(session, "conv-t")
     assert conversation.ticket_opened_at is not None
     assert conversation.channel == "rest"
     assert conversation.answered_at is None

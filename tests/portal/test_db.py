@@ -1,6 +1,9 @@
 """portal.db: URL from the environment, cached engines, SQLite pragmas, unit-of-work sessions."""
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -49,6 +52,24 @@ def test_session_scope_rolls_back_on_error(db_url):
             raise RuntimeError("boom")
     with db.session_scope(db_url) as session:
         assert session.execute(select(func.count()).select_from(School)).scalar() == 0
+
+
+def test_in_worker_thread_runs_one_unit_of_work_off_the_event_loop(db_url):
+    def add_school(session, school_id, name):
+        session.add(School(id=school_id, name=name, org_type="school", active=True))
+        return threading.get_ident()
+
+    def fail(session):
+        add_school(session, "org-lost", "Lost")
+        session.flush()
+        raise RuntimeError("boom")
+
+    worker = asyncio.run(db.in_worker_thread(db_url, add_school, "org-z", name="Z School"))
+    assert worker != threading.get_ident()
+    with pytest.raises(RuntimeError):
+        asyncio.run(db.in_worker_thread(db_url, fail))
+    with db.session_scope(db_url) as session:
+        assert session.get(School, "org-z").name == "Z School" and session.get(School, "org-lost") is None
 
 
 def test_savepoints_work_inside_a_session(db_url):

@@ -162,7 +162,7 @@ def test_a_student_shared_with_another_household_stays(demo_url, capsys):
 def test_duplicate_records_of_one_parent_go_together(demo_url):
     with db.session_scope(demo_url) as session:
         family = privacy.find_family(session, contacts=["chloe.nguyen@example.com"])
-    assert family.guardian_ids == ["g-chloe-nguyen", "g-chloe-nguyen-dup"]
+    assert family.guardian_ids == ("g-chloe-nguyen", "g-chloe-nguyen-dup")
 
 
 @pytest.mark.parametrize("args, code, message", [
