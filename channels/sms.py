@@ -514,14 +514,11 @@ class SmsInput(InputChannel):
 
     async def _store(self, function: Callable[..., Any], *args: Any) -> Any:
         """`function(session, *args)` of `portal.sms` as one unit of work, in a worker thread."""
-        return await asyncio.to_thread(self._in_session, function, *args)
-
-    def _in_session(self, function: Callable[..., Any], *args: Any) -> Any:
-        with db.session_scope(self.database_url) as session:
-            return function(session, *args)
+        return await db.in_worker_thread(self.database_url, function, *args)
 
     def _prune(self) -> None:
-        self._in_session(store.prune)
+        with db.session_scope(self.database_url) as session:
+            store.prune(session)
 
     async def flush_outbox(self) -> None:
         """Send everything due now (the worker does this; tests and operators may too)."""

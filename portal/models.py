@@ -43,6 +43,8 @@ ACTIVE_HANDOFF_STATES = ("waiting", "live")
 ACTIVE_HANDOFF_SQL = "state IN ('waiting', 'live')"
 # Where an outbox row goes: Rasa (the parent, through trigger_intent), an external help desk, an SMS gateway.
 OUTBOX_TARGETS = ("rasa", "external", "sms")
+# Bulk UPDATE/DELETE options: the session's objects are not synchronised (each unit of work is short).
+NO_SYNC = {"synchronize_session": False}
 # pending until sent; delivered; failed (given up: refused for good, or too old); cancelled (an operator, an opt-out).
 OUTBOX_STATUSES = ("pending", "delivered", "failed", "cancelled")
 SMS_INBOUND_STATUSES = ("processing", "done")

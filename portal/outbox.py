@@ -29,17 +29,15 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from portal.models import OUTBOX_STATUSES, OUTBOX_TARGETS, OutboxMessage, Ticket, utcnow
+from portal.external_intents import ALL as ALL_EXTERNAL_INTENTS, HANDOFF_ENDED, STAFF_REPLY, TICKET_RESOLVED
+from portal.models import NO_SYNC as _NO_SYNC, OUTBOX_STATUSES, OUTBOX_TARGETS, OutboxMessage, Ticket, utcnow
 
 RASA = "rasa"
 EXTERNAL = "external"
 SMS = "sms"
 
 # Rasa intents triggered in the parent's conversation (the contract with the assistant's domain).
-STAFF_REPLY = "EXTERNAL_staff_reply"
-TICKET_RESOLVED = "EXTERNAL_ticket_resolved"
-HANDOFF_ENDED = "EXTERNAL_handoff_ended"
-RASA_INTENTS = (STAFF_REPLY, TICKET_RESOLVED, HANDOFF_ENDED)
+RASA_INTENTS = ALL_EXTERNAL_INTENTS
 
 # Events forwarded to an external help desk.
 TICKET_CREATED = "ticket.created"
@@ -50,7 +48,6 @@ EXTERNAL_EVENTS = (TICKET_CREATED, STATUS_CHANGED)
 SMS_TEXT = "sms.text"
 EVENTS = {RASA: RASA_INTENTS, EXTERNAL: EXTERNAL_EVENTS, SMS: (SMS_TEXT,)}
 ERROR_CHARS = 2000
-_NO_SYNC = {"synchronize_session": False}
 
 DEFAULT_BACKOFF_BASE_SECONDS = 5.0
 DEFAULT_BACKOFF_CAP_SECONDS = 30 * 60.0

@@ -43,9 +43,9 @@ from sqlalchemy.orm import Session
 
 from portal import db
 from portal.identity import mask_email, mask_phone
-from portal.models import (ACTIVE_TICKET_STATUSES, GUARDIAN_ROLES, ActivationKey, Conversation, GuardianLink,
-                           OutboxMessage, Person, PortalAccount, SmsContact, SmsInbound, Ticket, TicketEvent,
-                           TicketMessage, VerificationFailure, utcnow)
+from portal.models import (NO_SYNC as _NO_SYNC, ACTIVE_TICKET_STATUSES, GUARDIAN_ROLES, ActivationKey, Conversation,
+                           GuardianLink, OutboxMessage, Person, PortalAccount, SmsContact, SmsInbound, Ticket,
+                           TicketEvent, TicketMessage, VerificationFailure, utcnow)
 from portal.normalise import normalise_email, phone_key
 from portal.verification_limits import Limits, prune as prune_failures, sms_sender_key
 
@@ -301,7 +301,6 @@ def forget_in_store(session: Session, family: Family, conversation_ids: Iterable
     return report
 
 
-_NO_SYNC = {"synchronize_session": False}
 
 
 def anonymise_ticket(session: Session, ticket: Ticket, marker: str) -> None:

@@ -26,12 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import outbox as deliveries
-from portal.models import SmsContact, SmsInbound, utcnow
+from portal.models import NO_SYNC as _NO_SYNC, SmsContact, SmsInbound, utcnow
 
 CONVERSATION_PREFIX = "sms-"
 DEFAULT_STALE_CLAIM = timedelta(minutes=2)
 # Bulk UPDATE/DELETE: the rows are not loaded in the session, nothing to synchronise.
-_NO_SYNC = {"synchronize_session": False}
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,6 @@ DEFAULT_WINDOW_MINUTES = 60
 # Used only when SENDER_HASH_KEY is unset (development, tests): the hash still hides the raw value from
 # anyone reading the store, but only a secret key stops someone from hashing every phone number to find one.
 _FALLBACK_HASH_KEY = "parent-portal-assistant/sender-key/v1"
-DEFAULT_TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
 
 
 @dataclass(frozen=True)
@@ -88,41 +87,6 @@ def client_sender_key(address: Optional[str]) -> Optional[str]:
     """The sender key of a web client (its address as the channel saw it), None when unknown."""
     value = (address or "").strip().lower()
     return keyed_hash("client", value) if value else None
-
-
-def trusted_proxies(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
-    """Addresses whose X-Forwarded-For is believed: `TRUSTED_PROXIES` (comma-separated), default loopback."""
-    raw = environ.get("TRUSTED_PROXIES")
-    if raw is None:
-        return DEFAULT_TRUSTED_PROXIES
-    return frozenset(part.strip() for part in raw.split(",") if part.strip())
-
-
-def client_address(peer: Optional[str], forwarded_for: Optional[str] = None,
-                   environ: Mapping[str, str] = os.environ) -> Optional[str]:
-    """The web client's address for the per-sender limit, or None when there is no client to limit.
-
-    A peer that is not a trusted proxy is the client. Behind a trusted proxy, the client is the right-most
-    X-Forwarded-For hop that is not itself a trusted proxy (hops further left are whatever the client sent).
-    A trusted proxy naming no client is the host itself (the help desk, health checks, local tests): no key.
-    """
-    peer = (peer or "").strip()
-    if not peer:
-        return None
-    trusted = trusted_proxies(environ)
-    if peer not in trusted:
-        return peer
-    hops = [hop.strip() for hop in (forwarded_for or "").split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if hop not in trusted:
-            return hop[:64]
-    return None
-
-
-def client_key(peer: Optional[str], forwarded_for: Optional[str] = None,
-               environ: Mapping[str, str] = os.environ) -> Optional[str]:
-    """The sender key of a web client seen at `peer` (see `client_address`), None when there is none."""
-    return client_sender_key(client_address(peer, forwarded_for, environ))
 
 
 def _since(now: Optional[datetime], limits: Limits) -> datetime:
