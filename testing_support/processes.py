@@ -29,7 +29,9 @@ from typing import Iterator, Mapping, Optional, Sequence
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-DEFAULT_START_TIMEOUT_S = 240.0
+# Generous: Rasa loads its model in about a minute on an idle 2-core machine, several times that on a busy one;
+# a server that exits fails at once, whatever the allowance.
+DEFAULT_START_TIMEOUT_S = 600.0
 DEFAULT_STOP_TIMEOUT_S = 30.0
 LOG_TAIL_CHARS = 3000
 _POLL_INTERVAL_S = 0.2

@@ -15,7 +15,7 @@ from testing_support.processes import (PROJECT_ROOT, VENV_BIN, Server, ServerSet
 __all__ = ["PROJECT_ROOT", "VENV_BIN", "Servers", "free_port", "http_json", "latest_model", "server_env",
            "start_action_server", "start_helpdesk", "start_rasa_server", "write_endpoints"]
 
-START_TIMEOUT_S = 240
+START_TIMEOUT_S = 600  # Rasa loads its model slowly on a busy 2-core machine (testing_support/processes.py)
 # The SMS channel's webhook secret on the session's Rasa server (credentials.yml has the SMS channel, without
 # public_url: requests are signed for the URL they arrive at).
 SMS_AUTH_TOKEN = "e2e-sms-auth-token-0123456789abcdef"

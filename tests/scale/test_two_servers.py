@@ -41,7 +41,7 @@ REDIS_HOST = os.environ.get("SCALE_TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = int(os.environ.get("SCALE_TEST_REDIS_PORT", "6379"))
 REDIS_DB = 1
 # Two Rasa servers load their models at the same time on a 2-core machine (~1 min each when it is idle).
-START_TIMEOUT_S = 480
+START_TIMEOUT_S = 900
 
 
 @dataclass
