@@ -8,11 +8,15 @@ they answer, and stop them again; used by the tests and by bench/.
 
 Every server runs in its own process group (Sanic workers and other children are stopped with it) and writes
 stdout and stderr to its log file; a server that exits or does not answer in time raises ServerFailed with the
-log's tail. Servers still running when the interpreter exits are stopped then.
+log's tail. Servers still running when the interpreter exits are stopped then, and on Linux a server gets SIGTERM
+when the process that started it dies, however it dies (a killed test run leaves no server behind; start servers
+from the main thread, as the parent is the starting thread there).
 """
 from __future__ import annotations
 
 import atexit
+import ctypes
+import ctypes.util
 import os
 import re
 import signal
@@ -36,6 +40,19 @@ DEFAULT_STOP_TIMEOUT_S = 30.0
 LOG_TAIL_CHARS = 3000
 _POLL_INTERVAL_S = 0.2
 _SECRET_ARGUMENT = re.compile(r"(--auth-token[= ])\S+")
+
+
+_PR_SET_PDEATHSIG = 1
+try:
+    _LIBC: Optional[ctypes.CDLL] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+except OSError:
+    _LIBC = None
+
+
+def _die_with_parent() -> None:
+    """Run in the child before exec: SIGTERM when the parent dies (Linux prctl; nothing elsewhere)."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ServerFailed(RuntimeError):
@@ -151,7 +168,7 @@ def start(command: Sequence[str], *, name: str, log_path: Path, env: Optional[Ma
     with open(log_path, "ab") as log:
         process = subprocess.Popen(list(command), cwd=cwd, env=dict(env) if env is not None else project_env(),
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=_die_with_parent)
     server = Server(name, list(command), log_path, process, ready_url, port)
     _RUNNING.add(server)
     if wait:

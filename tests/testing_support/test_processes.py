@@ -129,3 +129,40 @@ def test_the_project_environment_and_rasa_command():
     with_api = rasa_server_command(5005, Path("m.tar.gz"), Path("e.yml"), auth_token="t")
     assert with_api[1:5] == ["run", "--enable-api", "--auth-token=t", "--port"]
     assert "--enable-api" not in rasa_server_command(5005, Path("m.tar.gz"), Path("e.yml"))
+
+
+def test_a_server_dies_with_the_process_that_started_it(tmp_path):
+    """A test run killed outright (SIGKILL, no clean-up) leaves no server behind."""
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    port = free_port()
+    starter = (f"import sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+               "from testing_support.processes import start\n"
+               f"start([sys.executable, {str(script)!r}, '{port}', '0'], name='orphan', log_path=__import__('pathlib')"
+               f".Path({str(tmp_path / 'server.log')!r}), ready_url='http://127.0.0.1:{port}/ready')\n"
+               "print('ready', flush=True)\ntime.sleep(600)\n")
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "ready"
+        server_pids = [int(line.split()[1]) for line in (tmp_path / "server.log").read_text().splitlines()
+                       if line.startswith("child ")]
+        assert server_pids and alive(server_pids[0])
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _port_answers(port):
+        time.sleep(0.1)
+    assert not _port_answers(port), "the server outlived the process that started it"
+
+
+def _port_answers(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
