@@ -133,22 +133,18 @@ def test_the_project_environment_and_rasa_command():
 
 def test_a_server_dies_with_the_process_that_started_it(tmp_path):
     """A test run killed outright (SIGKILL, no clean-up) leaves no server behind."""
-    script = tmp_path / "server.py"
-    script.write_text(SERVER)
     port = free_port()
     starter = (f"import sys, time; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
-               "from testing_support.processes import start\n"
-               f"start([sys.executable, {str(script)!r}, '{port}', '0'], name='orphan', log_path=__import__('pathlib')"
-               f".Path({str(tmp_path / 'server.log')!r}), ready_url='http://127.0.0.1:{port}/ready')\n"
-               "print('ready', flush=True)\ntime.sleep(600)\n")
+               "from pathlib import Path\nfrom testing_support.processes import start\n"
+               f"server = start([sys.executable, '-m', 'http.server', '{port}', '--bind', '127.0.0.1'], name='orphan', "
+               f"log_path=Path({str(tmp_path / 'server.log')!r}), ready_url='http://127.0.0.1:{port}/')\n"
+               "print('ready', server.pid, flush=True)\ntime.sleep(600)\n")
     import subprocess
 
     parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True)
     try:
-        assert parent.stdout.readline().strip() == "ready"
-        server_pids = [int(line.split()[1]) for line in (tmp_path / "server.log").read_text().splitlines()
-                       if line.startswith("child ")]
-        assert server_pids and alive(server_pids[0])
+        word, server_pid = parent.stdout.readline().split()
+        assert word == "ready" and alive(int(server_pid))
     finally:
         parent.kill()
         parent.wait()
