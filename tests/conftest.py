@@ -30,6 +30,7 @@ def server_group(fixture_names: list[str]) -> str | None:
     return next((group for fixture, group in SERVER_GROUPS if fixture in fixture_names), None)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (it suffixes the node ids with the group)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that share a set of servers go to one xdist worker (`--dist loadgroup`)."""
     for item in items:
