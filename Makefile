@@ -52,14 +52,22 @@ run: train db
 shell: train db
 	@scripts/run.sh shell
 
+# The tests run on PYTEST_WORKERS processes (pytest-xdist); the tests that share a set of servers (Rasa, action
+# server, help desk; the two-server cluster; Chromium) go to one worker each, so every set starts once per run
+# (tests/conftest.py, --dist loadgroup). PYTEST_WORKERS=0 runs them in this process; PYTEST_ARGS adds options
+# (e.g. PYTEST_ARGS=--durations=30).
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
+PYTEST := $(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
 test-py: setup browser
-	$(PY) -m pytest -q
+	$(PYTEST)
 
 test-stories: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 test: validate train browser
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PYTEST)
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/stories
 
 bench: train

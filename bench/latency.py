@@ -44,8 +44,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -64,6 +62,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import baseline as make_baseline  # noqa: E402
 from channels.response_variations import NLG_ENDPOINT_YAML  # noqa: E402
+from testing_support.processes import (Server, ServerSet, action_server_command, free_port,  # noqa: E402
+                                       helpdesk_command, rasa_server_command, stop_group)
 
 VENV_BIN = Path(sys.executable).parent
 DOCS = ROOT / "docs" / "BENCHMARKS.md"
@@ -116,12 +116,6 @@ def log(*args: Any) -> None:
 
 # --------------------------------------------------------------------------------------------- processes
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def base_env(**extra: str) -> Dict[str, str]:
     env = dict(os.environ)
     env.update({"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -132,54 +126,10 @@ def base_env(**extra: str) -> Dict[str, str]:
     return env
 
 
-class Procs:
-    """Processes started by this script, each in its own process group; `stop_all` ends them all."""
-
-    def __init__(self) -> None:
-        self.procs: List[Tuple[str, subprocess.Popen, Any]] = []
-
-    def start(self, name: str, cmd: List[str], cwd: Path, env: Dict[str, str], log_path: Path) -> subprocess.Popen:
-        out = open(log_path, "w", encoding="utf-8")
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        self.procs.append((name, proc, out))
-        return proc
-
-    def stop(self, proc: subprocess.Popen, timeout: float = 30) -> None:
-        for name, p, out in list(self.procs):
-            if p is proc:
-                _stop_group(p, timeout)
-                out.close()
-                self.procs.remove((name, p, out))
-
-    def stop_all(self) -> None:
-        for _, proc, _ in reversed(self.procs):
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                pass
-        for _, proc, out in reversed(self.procs):
-            _stop_group(proc, 30)
-            out.close()
-        self.procs.clear()
-
-
-def _stop_group(proc: subprocess.Popen, timeout: float) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    try:  # workers or helpers left in the group
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
+# Servers started by this script (testing_support/processes.py), each in its own process group; `stop_all`
+# ends them all.
+Procs = ServerSet
+_stop_group = stop_group
 
 
 def http_json(url: str, payload: Any = None, timeout: float = 30) -> Any:
@@ -189,30 +139,12 @@ def http_json(url: str, payload: Any = None, timeout: float = 30) -> Any:
         return json.loads(resp.read() or b"null")
 
 
-def wait_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = START_TIMEOUT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: server exited ({proc.returncode}); log {log_path}:\n"
-                               + log_path.read_text(errors="replace")[-3000:])
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return  # it answers
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} not up after {timeout:.0f} s; log {log_path}:\n" + log_path.read_text(errors="replace")[-3000:])
-
-
-def first_reply(rasa_url: str, proc: subprocess.Popen, log_path: Path, message: str,
-                timeout: float = START_TIMEOUT_S) -> float:
+def first_reply(rasa_url: str, rasa: Server, message: str, timeout: float = START_TIMEOUT_S) -> float:
     """Poll the REST webhook with `message` until a reply comes back; the monotonic time it came."""
     deadline = time.monotonic() + timeout
     sender = f"startup-{secrets.token_hex(4)}"
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"Rasa exited ({proc.returncode}); log {log_path}:\n" + log_path.read_text(errors="replace")[-3000:])
+        rasa.check_running()
         try:
             replies = http_json(f"{rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": message}, timeout=60)
             if replies:
@@ -553,8 +485,8 @@ def seed(database_url: str, log_dir: Path, if_empty: bool = False) -> float:
 @dataclass
 class Stack:
     rasa_url: str
-    rasa: subprocess.Popen
-    actions: Optional[subprocess.Popen]
+    rasa: Server
+    actions: Optional[Server]
     rasa_log: Path
     action_log: Optional[Path]
 
@@ -594,20 +526,18 @@ def start_ours(procs: Procs, workdir: Path, model: Path, database_url: str, endp
     if action_workers > 1:
         env["ACTION_SERVER_SANIC_WORKERS"] = str(action_workers)
     action_log = workdir / "action_server.log"
-    actions = procs.start("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
-                                      "--port", str(action_port)], ROOT, env, action_log)
-    wait_http(f"http://127.0.0.1:{action_port}/health", actions, action_log)
+    actions = procs.start(action_server_command(action_port), name="actions", cwd=ROOT, env=env, log_path=action_log,
+                          ready_url=f"http://127.0.0.1:{action_port}/health", timeout=START_TIMEOUT_S)
     rasa_env = base_env(DATABASE_URL=database_url, **(extra_env or {}))
     if workers > 1:
         rasa_env["SANIC_WORKERS"] = str(workers)
     rasa_log = workdir / "rasa_server.log"
-    rasa = procs.start("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={secrets.token_hex(16)}",
-                                "--port", str(rasa_port), "--model", str(model), "--endpoints",
-                                str(workdir / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml")],
-                       workdir, rasa_env, rasa_log)
     url = f"http://127.0.0.1:{rasa_port}"
-    wait_http(f"{url}/", rasa, rasa_log)
-    first_reply(url, rasa, rasa_log, "hi")
+    rasa = procs.start(rasa_server_command(rasa_port, model, workdir / "endpoints.yml", ROOT / "credentials.yml",
+                                           auth_token=secrets.token_hex(16)),
+                       name="rasa", cwd=workdir, env=rasa_env, log_path=rasa_log, ready_url=f"{url}/",
+                       timeout=START_TIMEOUT_S)
+    first_reply(url, rasa, "hi")
     return Stack(url, rasa, actions, rasa_log, action_log)
 
 
@@ -628,12 +558,10 @@ def start_baseline(procs: Procs, workdir: Path, project: Path, model: Path, work
         endpoints_file = workdir / "baseline_endpoints.yml"
         endpoints_file.write_text("".join(endpoints_parts(endpoints)), encoding="utf-8")
     rasa_log = workdir / "baseline_rasa.log"
-    rasa = procs.start("baseline", [str(VENV_BIN / "rasa"), "run", "--port", str(port), "--model", str(model),
-                                    "--endpoints", str(endpoints_file), "--credentials",
-                                    str(project / "credentials.yml")], project, env, rasa_log)
     url = f"http://127.0.0.1:{port}"
-    wait_http(f"{url}/", rasa, rasa_log)
-    first_reply(url, rasa, rasa_log, "hi")
+    rasa = procs.start(rasa_server_command(port, model, endpoints_file, project / "credentials.yml"), name="baseline",
+                       cwd=project, env=env, log_path=rasa_log, ready_url=f"{url}/", timeout=START_TIMEOUT_S)
+    first_reply(url, rasa, "hi")
     return Stack(url, rasa, None, rasa_log, None)
 
 
@@ -928,19 +856,19 @@ def phase_startup(args: argparse.Namespace, model: Path) -> Dict[str, Any]:
                        HELPDESK_TOKENS=json.dumps({secrets.token_hex(16): "district"}),
                        RASA_URL=f"http://127.0.0.1:{rasa_port}")
         t0 = time.monotonic()
-        actions = procs.start("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port",
-                                          str(action_port)], ROOT, env, workdir / "action_server.log")
-        helpdesk = procs.start("helpdesk", [sys.executable, "-m", "helpdesk", "serve", "--port", str(helpdesk_port)],
-                               ROOT, env, workdir / "helpdesk.log")
-        wait_http(f"http://127.0.0.1:{action_port}/health", actions, workdir / "action_server.log")
+        actions = procs.start(action_server_command(action_port), name="actions", cwd=ROOT, env=env,
+                              log_path=workdir / "action_server.log", ready_url=f"http://127.0.0.1:{action_port}/health",
+                              wait=False)
+        helpdesk = procs.start(helpdesk_command(helpdesk_port), name="helpdesk", cwd=ROOT, env=env,
+                               log_path=workdir / "helpdesk.log",
+                               ready_url=f"http://127.0.0.1:{helpdesk_port}/api/health", wait=False)
+        actions.wait_until_ready(START_TIMEOUT_S)
         t_actions = time.monotonic()
-        rasa = procs.start("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={token}", "--port",
-                                    str(rasa_port), "--model", str(model), "--endpoints", str(workdir / "endpoints.yml"),
-                                    "--credentials", str(ROOT / "credentials.yml")], workdir, env,
-                           workdir / "rasa_server.log")
-        t_reply = first_reply(f"http://127.0.0.1:{rasa_port}", rasa, workdir / "rasa_server.log",
-                              "how do I get a parent portal account?")
-        wait_http(f"http://127.0.0.1:{helpdesk_port}/api/health", helpdesk, workdir / "helpdesk.log")
+        rasa = procs.start(rasa_server_command(rasa_port, model, workdir / "endpoints.yml", ROOT / "credentials.yml",
+                                               auth_token=token),
+                           name="rasa", cwd=workdir, env=env, log_path=workdir / "rasa_server.log", wait=False)
+        t_reply = first_reply(f"http://127.0.0.1:{rasa_port}", rasa, "how do I get a parent portal account?")
+        helpdesk.wait_until_ready(START_TIMEOUT_S)
         out["actions_up_s"] = t_actions - t0
         out["services_to_reply_s"] = t_reply - t0
         out["rasa_to_reply_s"] = t_reply - t_actions

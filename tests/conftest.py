@@ -1,5 +1,8 @@
 """Session fixtures shared by every end-to-end test: a seeded demo database, the action server and the
-Rasa server, started once per test session (only when a test asks for them)."""
+Rasa server, started once per test session (only when a test asks for them).
+
+Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) the tests that use one set of servers are marked
+with the same `xdist_group`, so they all run on one worker and the set starts once per run, not once per worker."""
 from __future__ import annotations
 
 import secrets
@@ -9,9 +12,31 @@ from typing import Iterator
 import pytest
 
 from portal.cli import main as portal_admin
+from testing_support.processes import free_port
 from tests.actions.conftest import ALWAYS_OPEN, NEVER_OPEN, write_district
-from tests.e2e.servers import (Servers, free_port, latest_model, start_action_server, start_helpdesk,
-                               start_rasa_server, write_endpoints)
+from tests.e2e.servers import (Servers, latest_model, start_action_server, start_helpdesk, start_rasa_server,
+                               write_endpoints)
+
+# The fixtures that start a set of servers, first match wins, and the xdist group of the tests that use them.
+SERVER_GROUPS: tuple[tuple[str, str], ...] = (
+    ("servers", "e2e-servers"),       # Rasa, action server, help desk (tests/conftest.py)
+    ("cluster", "two-servers"),       # two Rasa and two action servers (tests/scale/test_two_servers.py)
+    ("chromium_ready", "browser"),    # Chromium and the fake Rasa servers (tests/webchat/conftest.py)
+)
+
+
+def server_group(fixture_names: list[str]) -> str | None:
+    """The xdist group of a test that uses these fixtures, or None when it starts no servers."""
+    return next((group for fixture, group in SERVER_GROUPS if fixture in fixture_names), None)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (it suffixes the node ids with the group)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that share a set of servers go to one xdist worker (`--dist loadgroup`)."""
+    for item in items:
+        group = server_group(getattr(item, "fixturenames", []))
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

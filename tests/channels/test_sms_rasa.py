@@ -2,7 +2,6 @@
 the session's action server and demo store, a loopback gateway, and requests signed by twilio's library."""
 from __future__ import annotations
 
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Iterator
@@ -16,7 +15,8 @@ from portal.db import session_scope
 from portal.tickets import tickets_for_conversation
 from tests.channels.store_calls import sms_store
 from tests.channels.test_sms_webhook import ACCOUNT, FROM_NUMBER, TOKEN, Gateway, new_sid, twilio_params
-from tests.e2e.servers import VENV_BIN, free_port, latest_model, server_env, wait_until_up
+from testing_support.processes import free_port, rasa_server_command, start
+from tests.e2e.servers import latest_model, server_env
 from tests.e2e.test_spanish import ENGLISH_WORDS, SPANISH_PATHS, check_ending
 
 pytestmark = pytest.mark.e2e
@@ -67,21 +67,17 @@ def sms_rasa(servers, tmp_path_factory) -> Iterator[SmsRasa]:
                 "TWILIO_API_BASE_URL": gateway.url})
     port = free_port()
     log = workdir / "rasa_sms.log"
-    process = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={servers.token}", "--port", str(port),
-         "--model", str(latest_model()), "--endpoints", str(endpoints), "--credentials", str(credentials)],
-        cwd=workdir, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    rasa = None
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/version", process, log)
+        rasa = start(rasa_server_command(port, latest_model(), endpoints, credentials, auth_token=servers.token),
+                     name="Rasa server (SMS)", log_path=log, cwd=workdir, env=env,
+                     ready_url=f"http://127.0.0.1:{port}/version")
         yield SmsRasa(f"http://127.0.0.1:{port}", servers.token, servers.database_url, gateway)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if rasa is not None:
+            rasa.stop()
         gateway.server.shutdown()
-        text = log.read_text()
+        text = log.read_text() if log.exists() else ""
         assert "5550102777" not in text and "555-010-2777" not in text, "the full number was logged"
 
 

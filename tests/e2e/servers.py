@@ -1,34 +1,24 @@
-"""Start the real action server and Rasa server once per test session, against a fresh database."""
+"""Start the real action server and Rasa server once per test session, against a fresh database
+(processes through testing_support/processes.py)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from channels.response_variations import NLG_ENDPOINT_YAML
+from testing_support.processes import (PROJECT_ROOT, VENV_BIN, Server, ServerSet, action_server_command,
+                                       free_port, helpdesk_command, project_env, rasa_server_command)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-START_TIMEOUT_S = 240
+__all__ = ["PROJECT_ROOT", "VENV_BIN", "Servers", "free_port", "http_json", "latest_model", "server_env",
+           "start_action_server", "start_helpdesk", "start_rasa_server", "write_endpoints"]
+
+START_TIMEOUT_S = 600  # Rasa loads its model slowly on a busy 2-core machine (testing_support/processes.py)
 # The SMS channel's webhook secret on the session's Rasa server (credentials.yml has the SMS channel, without
 # public_url: requests are signed for the URL they arrive at).
 SMS_AUTH_TOKEN = "e2e-sms-auth-token-0123456789abcdef"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def latest_model() -> Optional[Path]:
@@ -55,12 +45,12 @@ class Servers:
     rasa_url: str
     action_url: str
     token: str
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: ServerSet = field(default_factory=ServerSet)
     helpdesk_url: str = ""
     staff_tokens: dict[str, str] = field(default_factory=dict)
-    rasa_process: Optional[subprocess.Popen] = None
+    rasa_process: Optional[Server] = None
     rasa_args: tuple = ()
-    action_process: Optional[subprocess.Popen] = None
+    action_process: Optional[Server] = None
 
     def say(self, sender: str, message: str) -> list[dict[str, Any]]:
         """Send one parent message over the REST channel; the assistant's replies."""
@@ -81,35 +71,19 @@ class Servers:
 
     def restart_rasa(self) -> None:
         """Stop the Rasa server and start it again with the same model, endpoints and tracker store."""
-        process = self.rasa_process
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        self.rasa_process.stop(timeout=60)
         start_rasa_server(self, *self.rasa_args)
 
     def stop_action_server(self) -> None:
         """Stop the action server (fault tests); `start_action_server_again` brings it back on the same port."""
-        process = self.action_process
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        self.action_process.stop(timeout=60)
 
     def start_action_server_again(self, **env: str) -> None:
         """Start the action server on its port again; `env` overrides its environment (e.g. DATABASE_URL)."""
         start_action_server(self, int(self.action_url.rsplit(":", 1)[1]), **env)
 
     def stop(self) -> None:
-        stop_processes(self.processes, timeout=20)
-
-
-def stop_processes(processes: list[subprocess.Popen], timeout: float) -> None:
-    """SIGTERM them all, then wait for each; kill one that does not stop in time."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        self.processes.stop_all(timeout=20)
 
 
 def write_endpoints(workdir: Path, action_port: int) -> Path:
@@ -124,57 +98,31 @@ def write_endpoints(workdir: Path, action_port: int) -> Path:
 
 
 def server_env(servers: "Servers") -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"DATABASE_URL": servers.database_url, "DISTRICT_FILE": servers.district_file, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
-                "TF_CPP_MIN_LOG_LEVEL": "3", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"})
-    return env
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_S) -> None:
-    """Poll `url` until it answers; fail with the log's tail when the process exits or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early; log:\n{log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(1)
-    raise RuntimeError(f"server not up after {timeout:.0f}s; log:\n{log.read_text()[-3000:]}")
+    """The environment of the session's servers: its store and district file."""
+    return project_env(DATABASE_URL=servers.database_url, DISTRICT_FILE=servers.district_file)
 
 
 def start_action_server(servers: Servers, port: int, **env: str) -> None:
-    log = servers.workdir / f"action_server_{len(servers.processes)}.log"
-    process = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-        cwd=PROJECT_ROOT, env={**server_env(servers), **env}, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    servers.processes.append(process)
-    servers.action_process = process
-    wait_until_up(f"{servers.action_url}/health", process, log)
+    servers.action_process = servers.processes.start(
+        action_server_command(port), name="action server", log_path=servers.workdir / "action_server.log",
+        env={**server_env(servers), **env}, ready_url=f"{servers.action_url}/health", timeout=START_TIMEOUT_S)
 
 
 def start_helpdesk(servers: Servers, port: int) -> None:
     """The staff help-desk service, delivering to this session's Rasa server."""
-    log = servers.workdir / "helpdesk.log"
     env = server_env(servers)
     env.update({"RASA_URL": servers.rasa_url, "RASA_AUTH_TOKEN": servers.token,
                 "HELPDESK_TOKENS": json.dumps({token: scope for scope, token in servers.staff_tokens.items()})})
-    process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
-                               env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    servers.processes.append(process)
     servers.helpdesk_url = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{servers.helpdesk_url}/api/health", process, log)
+    servers.processes.start(helpdesk_command(port), name="help desk", log_path=servers.workdir / "helpdesk.log",
+                            env=env, ready_url=f"{servers.helpdesk_url}/api/health", timeout=START_TIMEOUT_S)
 
 
-def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path) -> subprocess.Popen:
-    log = servers.workdir / f"rasa_server_{len(servers.processes)}.log"
-    process = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={servers.token}", "--port", str(port),
-         "--model", str(model), "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-        cwd=servers.workdir, env={**server_env(servers), "TWILIO_AUTH_TOKEN": SMS_AUTH_TOKEN}, stdout=log.open("w"),
-        stderr=subprocess.STDOUT)
-    servers.processes.append(process)
-    servers.rasa_process, servers.rasa_args = process, (port, model, endpoints)
-    wait_until_up(f"{servers.rasa_url}/version", process, log)
-    return process
+def start_rasa_server(servers: Servers, port: int, model: Path, endpoints: Path) -> Server:
+    servers.rasa_args = (port, model, endpoints)
+    servers.rasa_process = servers.processes.start(
+        rasa_server_command(port, model, endpoints, auth_token=servers.token), name="Rasa server",
+        log_path=servers.workdir / "rasa_server.log", cwd=servers.workdir,
+        env={**server_env(servers), "TWILIO_AUTH_TOKEN": SMS_AUTH_TOKEN}, ready_url=f"{servers.rasa_url}/version",
+        timeout=START_TIMEOUT_S)
+    return servers.rasa_process

@@ -7,8 +7,6 @@ loopback server behind a TCP proxy the test cuts (connection refused) and restor
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from typing import Iterator
 
@@ -18,7 +16,8 @@ import requests
 from portal import outbox
 from portal.db import session_scope
 from portal.tickets import get_ticket
-from tests.e2e.servers import PROJECT_ROOT, free_port, server_env, wait_until_up
+from testing_support.processes import Server, free_port, helpdesk_command, start
+from tests.e2e.servers import server_env
 from tests.faults.proxy import TcpProxy
 from tests.faults.support import ask, tickets
 from tests.helpdesk.support import Loopback
@@ -33,7 +32,7 @@ class Forwarding:
         self.servers, self.webhook, self.proxy = servers, webhook, proxy
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
+        self.process: Server | None = None
         self.starts = 0
 
     def start(self) -> None:
@@ -48,17 +47,12 @@ class Forwarding:
             "HELPDESK_OUTBOX_BACKOFF_CAP_SECONDS": "0.5", "HELPDESK_HTTP_CONNECT_TIMEOUT": "1",
             "HELPDESK_HTTP_READ_TIMEOUT": "5",
         })
-        self.process = subprocess.Popen([sys.executable, "-m", "helpdesk", "serve", "--port", str(self.port)],
-                                        cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        wait_until_up(f"{self.url}/api/health", self.process, log)
+        self.process = start(helpdesk_command(self.port), name="help desk (forwarding)", log_path=log, env=env,
+                             ready_url=f"{self.url}/api/health")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        if self.process is not None:
+            self.process.stop()
 
 
 @pytest.fixture

@@ -11,12 +11,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,8 +29,9 @@ from portal.cli import main as portal_admin
 from portal.db import session_scope
 from portal.tickets import tickets_for_conversation
 from tests.actions.conftest import ALWAYS_OPEN, NEVER_OPEN, write_district
-from tests.e2e.servers import (PROJECT_ROOT, VENV_BIN, free_port, http_json, latest_model, stop_processes,
-                               wait_until_up)
+from testing_support.processes import (PROJECT_ROOT, ServerSet, action_server_command, free_port, project_env,
+                                       rasa_server_command, wait_all_ready)
+from tests.e2e.servers import http_json, latest_model
 from tests.services import service_missing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -44,7 +41,7 @@ REDIS_HOST = os.environ.get("SCALE_TEST_REDIS_HOST", "127.0.0.1")
 REDIS_PORT = int(os.environ.get("SCALE_TEST_REDIS_PORT", "6379"))
 REDIS_DB = 1
 # Two Rasa servers load their models at the same time on a 2-core machine (~1 min each when it is idle).
-START_TIMEOUT_S = 480
+START_TIMEOUT_S = 900
 
 
 @dataclass
@@ -57,7 +54,7 @@ class Cluster:
     portal_db_url: str
     lock_prefix: str
     workdir: Path
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: ServerSet = field(default_factory=ServerSet)
 
     def say(self, server: int, sender: str, message: str) -> list[dict[str, Any]]:
         return http_json(f"{self.rasa_urls[server]}/webhooks/rest/webhook", {"sender": sender, "message": message},
@@ -134,15 +131,6 @@ def _drop_database(url: str) -> None:
         admin.dispose()
 
 
-def wait_until_up_slow(url: str, process: subprocess.Popen, log: Path) -> None:
-    """Two Rasa servers load their models at once here: a longer start-up allowance."""
-    wait_until_up(url, process, log, timeout=START_TIMEOUT_S)
-
-
-def _start(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     model = latest_model()
@@ -163,10 +151,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                           portal_db_url=portal_db, lock_prefix=f"scale{secrets.token_hex(6)}", workdir=workdir)
         # Everything a replica needs, as a deployment would set it (README "Configuration"); Rasa's tracker
         # store takes the URL with SQLAlchemy's default PostgreSQL driver.
-        base_env = dict(os.environ)
+        base_env = project_env()
         base_env.update({
-            "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "DATABASE_URL": portal_db, "DISTRICT_FILE": str(district),
+            "DATABASE_URL": portal_db, "DISTRICT_FILE": str(district),
             "TRACKER_STORE_URL": make_url(tracker_db).set(drivername="postgresql").render_as_string(
                 hide_password=False),
             "LOCK_STORE_TYPE": "channels.lock_store.AtomicRedisLockStore", "REDIS_HOST": REDIS_HOST,
@@ -176,30 +163,24 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "ACTION_SERVER_TOKEN": secrets.token_hex(16),
         })
         action_ports, rasa_ports = [free_port(), free_port()], [free_port(), free_port()]
-        waits = []
         for index, port in enumerate(action_ports):
-            log = workdir / f"action_server_{'AB'[index]}.log"
-            process = _start([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-                             base_env, PROJECT_ROOT, log)
-            running.processes.append(process)
-            waits.append((f"http://127.0.0.1:{port}/health", process, log))
+            running.processes.start(action_server_command(port), name=f"action server {'AB'[index]}", wait=False,
+                                    log_path=workdir / f"action_server_{'AB'[index]}.log", env=base_env,
+                                    ready_url=f"http://127.0.0.1:{port}/health")
         for index, port in enumerate(rasa_ports):
-            log = workdir / f"rasa_server_{'AB'[index]}.log"
             env = {**base_env, "ACTION_SERVER_URL": f"http://127.0.0.1:{action_ports[index]}/webhook"}
-            process = _start([str(VENV_BIN / "rasa"), "run", "--enable-api", f"--auth-token={running.token}",
-                              "--port", str(port), "--model", str(model),
-                              "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-                              "--credentials", str(PROJECT_ROOT / "credentials.yml")], env, workdir, log)
-            running.processes.append(process)
+            running.processes.start(rasa_server_command(port, model, PROJECT_ROOT / "endpoints.yml",
+                                                        auth_token=running.token),
+                                    name=f"Rasa server {'AB'[index]}", wait=False, cwd=workdir, env=env,
+                                    log_path=workdir / f"rasa_server_{'AB'[index]}.log",
+                                    ready_url=f"http://127.0.0.1:{port}/version")
             running.rasa_urls.append(f"http://127.0.0.1:{port}")
-            waits.append((f"http://127.0.0.1:{port}/version", process, log))
-        with ThreadPoolExecutor(len(waits)) as pool:
-            for future in [pool.submit(wait_until_up_slow, *wait) for wait in waits]:
-                future.result()
+        # Two Rasa servers load their models at once here: a longer start-up allowance.
+        wait_all_ready(list(running.processes), timeout=START_TIMEOUT_S)
         yield running
     finally:
         if running is not None:
-            stop_processes(running.processes, timeout=30)
+            running.processes.stop_all(timeout=30)
             client = redis.StrictRedis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB, socket_timeout=3)
             for key in client.scan_iter(f"{running.lock_prefix}:*"):
                 client.delete(key)

@@ -96,18 +96,15 @@ def test_web_chat_history_serves_only_web_chat_conversations(servers):
 
 def test_action_server_requires_its_token_when_one_is_set(servers, tmp_path):
     """rasa_sdk 3.6 has no token: with ACTION_SERVER_TOKEN set, actions/server_auth.py adds one."""
-    import subprocess
-
-    from tests.e2e.servers import PROJECT_ROOT, VENV_BIN, free_port, server_env, wait_until_up
+    from testing_support.processes import action_server_command, free_port, start
+    from tests.e2e.servers import server_env
 
     token, port = secrets.token_hex(16), free_port()
-    env = {**server_env(servers), "ACTION_SERVER_TOKEN": token}
-    log = tmp_path / "action_server_token.log"
-    process = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
-                               cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    action_server = start(action_server_command(port), name="action server (token)",
+                          log_path=tmp_path / "action_server_token.log",
+                          env={**server_env(servers), "ACTION_SERVER_TOKEN": token}, ready_url=f"{url}/health")
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{url}/health", process, log)
         call = {"next_action": "action_ticket_status", "sender_id": "x", "version": "3.6.21",
                 "tracker": {"sender_id": "x", "slots": {"verified_guardian_id": "g-ben-carter"}, "events": [],
                             "latest_message": {}}, "domain": {}}
@@ -118,8 +115,7 @@ def test_action_server_requires_its_token_when_one_is_set(servers, tmp_path):
         assert status_of(f"{url}/actions?token={token}") == 200
         assert status_of(f"{url}/actions", headers={"Authorization": f"Bearer {token}"}) == 200
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        action_server.stop()
 
 
 def test_token_check():

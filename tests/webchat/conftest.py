@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from testing_support.processes import Server, free_port, project_env, start
 from tests.services import service_missing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -39,16 +37,10 @@ CONTENT_TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/c
                  ".map": "application/json", ".html": "text/html; charset=utf-8", ".LICENSE": "text/plain"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _missing_browser_parts() -> list[str]:
+def _missing_browser_parts(chromium: str = CHROMIUM) -> list[str]:
     missing = []
-    if not Path(CHROMIUM).exists():
-        missing.append(f"Chromium ({CHROMIUM}, Debian package `chromium`)")
+    if not Path(chromium).exists():
+        missing.append(f"Chromium ({chromium}, Debian package `chromium`)")
     if not AXE_JS.exists():
         missing.append("axe-core (webchat/node_modules, `npm ci` in webchat/)")
     try:
@@ -58,29 +50,60 @@ def _missing_browser_parts() -> list[str]:
     return missing
 
 
-@pytest.fixture(scope="session")
-def chromium_ready() -> None:
-    """Chromium, axe-core and Playwright are there; installed once by scripts/install-browser.sh if not."""
-    missing = _missing_browser_parts()
-    if missing and os.environ.get("WEBCHAT_NO_INSTALL") != "1" and INSTALL_SCRIPT.exists():
+def require_browser_parts(chromium: str = CHROMIUM, install: bool = True) -> None:
+    """Chromium, axe-core and Playwright are there (installed once by scripts/install-browser.sh if not);
+    otherwise the test skips, or fails in CI (tests/services.py)."""
+    missing = _missing_browser_parts(chromium)
+    if missing and install and os.environ.get("WEBCHAT_NO_INSTALL") != "1" and INSTALL_SCRIPT.exists():
         subprocess.run(["bash", str(INSTALL_SCRIPT)], cwd=PROJECT_ROOT, check=False, timeout=600)
-        missing = _missing_browser_parts()
+        missing = _missing_browser_parts(chromium)
     if missing:
         service_missing("Browser test needs " + "; ".join(missing) +
-                    ". Run scripts/install-browser.sh (as root, or with sudo) to install them.")
+                        ". Run scripts/install-browser.sh (as root, or with sudo) to install them.")
+
+
+def start_playwright() -> Any:
+    """Playwright's driver, started; one that can't start skips the test, or fails it in CI."""
+    from playwright.sync_api import sync_playwright
+
+    try:
+        return sync_playwright().start()
+    except Exception as error:  # noqa: BLE001 (the driver's failures are not one type)
+        service_missing(f"Playwright's driver could not start: {_first_line(error)}")
+
+
+def launch_chromium(playwright: Any, executable: str = CHROMIUM) -> Any:
+    """Headless Chromium at `executable`; one that can't start skips the test, or fails it in CI."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        # launch() gives every run a fresh temporary --user-data-dir of its own.
+        return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    except PlaywrightError as error:
+        service_missing(f"Chromium ({executable}) could not be started by Playwright: {_first_line(error)}")
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+@pytest.fixture(scope="session")
+def chromium_ready() -> None:
+    require_browser_parts()
 
 
 @pytest.fixture(scope="session")
 def browser(chromium_ready: None) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # launch() gives every run a fresh temporary --user-data-dir of its own.
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    playwright = start_playwright()
+    try:
+        chromium = launch_chromium(playwright)
         try:
             yield chromium
         finally:
             chromium.close()
+    finally:
+        playwright.stop()
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -89,47 +112,29 @@ def browser(chromium_ready: None) -> Iterator[Any]:
 @dataclass
 class FakeRasa:
     port: int
-    process: Optional[subprocess.Popen] = None
-    log_path: Optional[Path] = None
+    log_path: Path
+    server: Optional[Server] = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30) -> "FakeRasa":
-        assert self.log_path is not None
-        log = open(self.log_path, "ab")
-        env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("fake_rasa.py")), "--port", str(self.port)],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"fake Rasa exited; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/test/health", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"fake Rasa did not start in {timeout}s; see {self.log_path}")
+        self.server = start([sys.executable, str(Path(__file__).with_name("fake_rasa.py")), "--port", str(self.port)],
+                            name="fake Rasa", log_path=self.log_path, env=project_env(),
+                            ready_url=f"{self.url}/test/health", timeout=timeout)
+        return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
+        if self.server is not None:
+            self.server.stop(timeout=10)
+        self.server = None
 
     def kill(self) -> None:
         """Stop at once, as a crashed or unreachable server would."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
+        if self.server is not None:
+            self.server.kill()
+        self.server = None
 
     def push(self, session_id: str, text: str, buttons: Optional[list[dict[str, str]]] = None) -> None:
         body = json.dumps({"session_id": session_id, "text": text, "buttons": buttons or []}).encode()

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.services import service_missing
 from tests.webchat.conftest import AXE_JS, WEBCHAT, FakeRasa, StaticServer
 from tests.webchat.fake_rasa import ASK_SCHOOL, GREETING, GREETING_ES, LANGUAGE_SET, STEP_1, STEP_2
 
@@ -93,11 +94,11 @@ def test_vendored_socketio_client_is_the_locked_version() -> None:
     assert f"Socket.IO v{locked['version']}" in head
 
 
-@pytest.mark.skipif(not (WEBCHAT / "node_modules" / "socket.io-client").exists(),
-                    reason="webchat/node_modules not installed (make browser runs scripts/install-browser.sh)")
 def test_vendored_socketio_client_is_the_npm_package_copy() -> None:
     """The vendored file is the installed package's dist file, unchanged (scripts/vendor.sh)."""
     package = WEBCHAT / "node_modules" / "socket.io-client"
+    if not package.exists():
+        service_missing("webchat/node_modules not installed (make browser runs scripts/install-browser.sh)")
     assert filecmp.cmp(WEBCHAT / "vendor" / "socket.io.min.js", package / "dist" / "socket.io.min.js", shallow=False), \
         "vendor/socket.io.min.js differs from the installed package: run `npm run vendor` in webchat/"
 
