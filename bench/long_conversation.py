@@ -59,6 +59,7 @@ class Run:
     bot: str
     latencies: List[float] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)
+    replies: List[str] = field(default_factory=list)
 
     def windows(self, size: int) -> List[float]:
         """Median reply time (ms) of each consecutive window of `size` messages."""
@@ -80,6 +81,7 @@ def send(url: str, sender: str, message: str, run: Run) -> None:
         run.errors.append(f"{message!r}: {type(error).__name__}: {error}"[:200])
         replies = None
     run.latencies.append(time.monotonic() - start)
+    run.replies.append(" | ".join(str(r.get("text", "")) for r in replies or [] if isinstance(r, dict)))
     if not replies and len(run.errors) < 20:
         run.errors.append(f"{message!r}: no reply")
 
@@ -141,13 +143,14 @@ def measure(args: argparse.Namespace) -> Dict[str, Any]:
         "load_start": load_start, "load_end": os.getloadavg()[0], "model": model.name, "baseline": base.model.name,
         "messages": args.messages, "window": args.window, "repeat": args.repeat,
         "tracker_store": "SQL" if args.plain_tracker_store else "shipped",
-        "ours": {"latencies": merged["ours"].latencies, "errors": merged["ours"].errors},
-        "stock": {"latencies": merged["stock"].latencies, "errors": merged["stock"].errors},
+        **{bot: {"latencies": merged[bot].latencies, "errors": merged[bot].errors, "replies": runs[0][bot].replies}
+           for bot in merged},
     }
 
 
 def runs_of(res: Dict[str, Any]) -> Dict[str, Run]:
-    return {bot: Run(bot, res[bot]["latencies"], res[bot]["errors"]) for bot in ("ours", "stock")}
+    return {bot: Run(bot, res[bot]["latencies"], res[bot]["errors"], res[bot].get("replies", []))
+            for bot in ("ours", "stock")}
 
 
 def table(res: Dict[str, Any]) -> List[str]:
@@ -191,7 +194,8 @@ def docs_subsection(res: Dict[str, Any]) -> str:
              + ", ".join(f'"{m}"' for m in STOCK_CYCLE) + "), the two bots' messages alternating one at a "
              f"time on the same machine; {res['repeat']} such conversation(s) each, the median per message position "
              f"over them. Ours as shipped ({res['model']}: SQLite tracker store"
-             + (" (Rasa's own `SQL` type, not the shipped one)" if res.get("tracker_store") == "SQL" else "")
+             + (" of Rasa's own `SQL` type, not the shipped one" if res.get("tracker_store") == "SQL"
+                else " of the shipped type, `channels.tracker_store.RecentTurnsSQLTrackerStore`")
              + f", in-memory lock store, our action server); the stock bot `rasa init` ({res['baseline']}, in-memory tracker store).", "",
              f"Target: the median of messages {n - size + 1}–{n} ≤ {TARGET_GROWTH}× that of messages 1–{size}: "
              f"{growth:.2f}×, {'met' if growth_met(res) else 'MISSED'}.", ""]

@@ -25,8 +25,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from dataclasses import dataclass
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
@@ -44,8 +43,7 @@ PAUSES = ("pause", "resume")
 PAGE_ROWS = 20  # rows read at a time from the end of a conversation
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """What choosing a window needs of one stored event (no JSON decoding)."""
 
     id: int
@@ -122,7 +120,7 @@ class RecentTurnsSQLTrackerStore(SQLTrackerStore):
         """The latest session's tracker, its long past replaced by the state it left."""
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            rows = [Row(*r) for r in query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name,
+            rows = [Row._make(r) for r in query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name,
                                                          self.SQLEvent.action_name)]
             if not self.domain or not rows:
                 return None
