@@ -106,6 +106,9 @@ def warm_up(urls: Dict[str, str], cycles: Dict[str, List[str]]) -> None:
 
 def measure(args: argparse.Namespace) -> Dict[str, Any]:
     """Start both bots, warm them up, run `--repeat` long conversations each; the figures."""
+    # A busy shared machine can take longer than bench/latency.py's 300 s to load a model.
+    latency.wait_http.__defaults__ = (args.start_timeout,)
+    latency.first_reply.__defaults__ = (args.start_timeout,)
     model = latency.latest_model()
     base = make_baseline(log=latency.log)
     procs = latency.Procs()
@@ -227,6 +230,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="long conversations per bot (default 1)")
     parser.add_argument("--plain-tracker-store", action="store_true",
                         help="ours with Rasa's own SQL tracker store instead of the shipped one (a before figure)")
+    parser.add_argument("--start-timeout", type=float, default=900, help="seconds a server may take to start")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (server logs)")
     parser.add_argument("--write-docs", action="store_true", help="write the figures into docs/BENCHMARKS.md")
     parser.add_argument("--render", action="store_true", help="measure nothing: use results/.../latest.json")
