@@ -27,6 +27,7 @@ import json
 import logging
 from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -41,6 +42,7 @@ RESETS_LOOP = ("session_started", "restart")
 REVERTS = ("rewind", "undo")
 PAUSES = ("pause", "resume")
 PAGE_ROWS = 20  # rows read at a time from the end of a conversation
+FIRST_PAGE_ROWS = 200  # light rows read first to choose the window (about ten turns); four times more if short
 
 
 class Row(NamedTuple):
@@ -62,10 +64,10 @@ def turn_starts(rows: Sequence[Row]) -> list[int]:
     return starts
 
 
-def active_loops(rows: Sequence[Row]) -> list[Optional[str]]:
+def active_loops(rows: Sequence[Row], loop_before: Optional[str] = None) -> list[Optional[str]]:
     """The active loop (form) before each row, and after the last one (one more item than rows)."""
     loops: list[Optional[str]] = []
-    loop: Optional[str] = None
+    loop = loop_before
     for row in rows:
         loops.append(loop)
         if row.type_name == "active_loop":
@@ -76,18 +78,20 @@ def active_loops(rows: Sequence[Row]) -> list[Optional[str]]:
     return loops
 
 
-def window_start(rows: Sequence[Row], recent_turns: int, turns_before_form: int = 2) -> int:
-    """Index of the first row to load (0: all of them).
+def window_start(rows: Sequence[Row], recent_turns: int, turns_before_form: int = 2,
+                 loop_before: Optional[str] = None) -> int:
+    """Index of the first row to load (0: all of them, or, for the last rows of a session, that more are needed;
+    `loop_before` is the form active before them).
 
     The start of the turn `recent_turns` parent messages back; earlier when a form is active now (from
     `turns_before_form` turns before the turn that started it: the offer and the message it answered), one turn
     earlier for every revert (`rewind`, `undo`) in what is loaded, and never where a form was active.
     """
     starts = turn_starts(rows)
-    loops = active_loops(rows)
+    loops = active_loops(rows, loop_before)
     turn = len(starts) - recent_turns
     if loops[-1] is not None:
-        activation = max(i for i, row in enumerate(rows) if row.type_name == "active_loop" and row.name)
+        activation = max((i for i, row in enumerate(rows) if row.type_name == "active_loop" and row.name), default=-1)
         turn = min(turn, sum(1 for start in starts if start <= activation) - 1 - turns_before_form)
     if turn > 0:
         turn -= sum(1 for row in rows[starts[turn]:] if row.type_name in REVERTS)
@@ -117,35 +121,62 @@ class RecentTurnsSQLTrackerStore(SQLTrackerStore):
         self.transcript_events = int(transcript_events)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
-        """The latest session's tracker, its long past replaced by the state it left."""
+        """The latest session's tracker, its long past replaced by the state it left. Read from the end: what
+        choosing the window reads does not grow with the session."""
+        if not self.domain:
+            return None
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            rows = [Row._make(r) for r in query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name,
-                                                         self.SQLEvent.action_name)]
-            if not self.domain or not rows:
+            rows, start, page = [], 0, FIRST_PAGE_ROWS
+            while True:
+                rows, whole = self._last_rows(query, page)
+                start = window_start(rows, self.recent_turns,
+                                     loop_before=None if whole or not rows else self._loop_before(query, rows[0].id))
+                if start or whole:
+                    break
+                page *= 4
+            if not rows:
                 return None
-            start = window_start(rows, self.recent_turns)
             if start == 0:
                 loaded = [json.loads(r.data) for r in query.all()]
                 return DialogueStateTracker.from_dict(sender_id, loaded, self.domain.slots)
-            prefix = self._left_behind(session, rows[:start])
-            loaded = [json.loads(data) for (data,) in query.filter(self.SQLEvent.id >= rows[start].id)
+            cut = rows[start].id
+            skipped = query.order_by(None).filter(self.SQLEvent.id < cut).count()
+            prefix = self._left_behind(session, query, cut)
+            loaded = [json.loads(data) for (data,) in query.filter(self.SQLEvent.id >= cut)
                       .with_entities(self.SQLEvent.data)]
         tracker = DialogueStateTracker.from_dict(sender_id, prefix + loaded, self.domain.slots)
-        setattr(tracker, WINDOW_ATTRIBUTE, (start, len(prefix)))
+        setattr(tracker, WINDOW_ATTRIBUTE, (skipped, len(prefix)))
         return tracker
 
-    def _left_behind(self, session: Any, skipped: Sequence[Row]) -> list[dict[str, Any]]:
-        """Events standing for the skipped rows: transcript copies of the last messages, then the pause state
-        and every slot's value where the loaded part starts."""
-        reset = max((i for i, row in enumerate(skipped) if row.type_name in RESETS_SLOTS), default=-1)
-        since_reset = skipped[reset + 1:]
-        last_slot_rows = {row.name: row.id for row in since_reset if row.type_name == "slot"}
-        state = sorted([*[row.id for row in since_reset if row.type_name in PAUSES][-1:], *last_slot_rows.values()])
-        messages = [row.id for row in skipped if row.type_name in ("user", "bot")]
-        messages = messages[-2 * self.transcript_events:] if self.transcript_events > 0 else []
-        data = dict(session.query(self.SQLEvent.id, self.SQLEvent.data).filter(
-            self.SQLEvent.id.in_([*messages, *state])))
+    def _last_rows(self, query: Any, count: int) -> tuple[list[Row], bool]:
+        """The session's last `count` rows, oldest first, and whether they are all of it."""
+        newest_first = (query.with_entities(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.action_name)
+                        .order_by(None).order_by(self.SQLEvent.id.desc()).limit(count).all())
+        return [Row._make(r) for r in reversed(newest_first)], len(newest_first) < count
+
+    def _loop_before(self, query: Any, row_id: int) -> Optional[str]:
+        """The form active before a row."""
+        last = (query.filter(self.SQLEvent.id < row_id, self.SQLEvent.type_name.in_(("active_loop", *RESETS_LOOP)))
+                .with_entities(self.SQLEvent.type_name, self.SQLEvent.action_name)
+                .order_by(None).order_by(self.SQLEvent.id.desc()).first())
+        return last[1] if last is not None and last[0] == "active_loop" else None
+
+    def _left_behind(self, session: Any, query: Any, cut: int) -> list[dict[str, Any]]:
+        """Events standing for the rows before `cut`: transcript copies of the last messages, then the pause
+        state and every slot's value there."""
+        event = self.SQLEvent
+        before = query.order_by(None).filter(event.id < cut)
+        reset = before.filter(event.type_name.in_(RESETS_SLOTS)).with_entities(sa.func.max(event.id)).scalar()
+        since_reset = before.filter(event.id > (reset if reset is not None else -1))
+        slot_rows = [i for (i,) in since_reset.filter(event.type_name == "slot")
+                     .with_entities(sa.func.max(event.id)).group_by(event.action_name)]
+        pause = since_reset.filter(event.type_name.in_(PAUSES)).with_entities(sa.func.max(event.id)).scalar()
+        state = sorted([*slot_rows, *([pause] if pause is not None else [])])
+        messages = [] if self.transcript_events <= 0 else [
+            i for (i,) in before.filter(event.type_name.in_(("user", "bot"))).with_entities(event.id)
+            .order_by(event.id.desc()).limit(2 * self.transcript_events)][::-1]
+        data = dict(session.query(event.id, event.data).filter(event.id.in_([*messages, *state])))
         copies = [transcript_copy(json.loads(data[i])) for i in messages if i in data]
         shown = [copy for copy in copies if (copy.get("text") or "").strip()][-self.transcript_events:] \
             if self.transcript_events > 0 else []

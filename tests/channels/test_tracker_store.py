@@ -179,3 +179,19 @@ def test_pushed_messages_are_read_from_the_end_of_the_conversation(tmp_path, dom
     assert run(channel.pending_messages("parent")) == expected
     assert pushed_since_last_turn(list(DialogueStateTracker.from_events("p", events, domain.slots).events)) == expected
     assert run(channel.pending_messages("nobody")) == []
+
+
+def test_reading_more_rows_from_the_end_gives_the_same_window(tmp_path, domain, monkeypatch):
+    events = long_session(20)
+    events += turn("I can't see my kids", "missing_students", reply="Shall I look you up?")
+    events += turn("yes", "affirm", ActiveLoop("lookup_form"), SlotSet("requested_slot", "school"))
+    for i in range(12):
+        events += turn(f"answer {i}", "inform", SlotSet("contact", f"c{i}"))
+    stored(tmp_path / "t.db", domain, events)
+    windowed = store(RecentTurnsSQLTrackerStore, tmp_path / "t.db", domain, recent_turns=4)
+    wide = run(windowed.retrieve("parent"))
+    monkeypatch.setattr("channels.tracker_store.FIRST_PAGE_ROWS", 5)
+    narrow = run(windowed.retrieve("parent"))
+    assert [e.as_dict() for e in narrow.events] == [e.as_dict() for e in wide.events]
+    assert getattr(narrow, WINDOW_ATTRIBUTE) == getattr(wide, WINDOW_ATTRIBUTE)
+    assert narrow.active_loop_name == "lookup_form"
