@@ -502,12 +502,24 @@ def endpoints_yaml(action_port: int, tracker: str, lock: str) -> str:
     return f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n' + tracker + lock + NLG_ENDPOINT_YAML
 
 
-def sqlite_tracker(path: Path) -> str:
-    return f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{path}"\n'
+def shipped_tracker_store() -> str:
+    """`type` and the store's own settings from the shipped endpoints.yml (its `url` aside): ours is measured
+    with the tracker store it ships with."""
+    import yaml
+
+    settings = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["tracker_store"]
+    return "".join(f"  {key}: {json.dumps(value)}\n" for key, value in settings.items() if key != "url")
 
 
-def pg_tracker(db: str) -> str:
-    return (f'tracker_store:\n  type: SQL\n  dialect: "postgresql"\n  url: "{PG_ADMIN["host"]}"\n'
+STOCK_TRACKER_STORE = '  type: "SQL"\n'
+
+
+def sqlite_tracker(path: Path, store: Optional[str] = None) -> str:
+    return f'tracker_store:\n{store or shipped_tracker_store()}  dialect: "sqlite"\n  db: "{path}"\n'
+
+
+def pg_tracker(db: str, store: Optional[str] = None) -> str:
+    return (f'tracker_store:\n{store or shipped_tracker_store()}  dialect: "postgresql"\n  url: "{PG_ADMIN["host"]}"\n'
             f'  port: {PG_ADMIN["port"]}\n  username: "{PG_ADMIN["user"]}"\n  db: "{db}"\n')
 
 
@@ -617,7 +629,7 @@ def phase_scaling(args: argparse.Namespace, model: Path, base, concurrency: int)
         try:
             pg_create(db)
             created = True
-            endpoints = pg_tracker(db) + "\x00" + redis_lock(prefix)
+            endpoints = pg_tracker(db, None if bot == "ours" else STOCK_TRACKER_STORE) + "\x00" + redis_lock(prefix)
             log(f"[scaling] {bot}: {scenario}; database {db}; logs in {workdir}")
             if bot == "ours":
                 database_url = f"postgresql://{PG_ADMIN['user']}@{PG_ADMIN['host']}:{PG_ADMIN['port']}/{db}"

@@ -26,7 +26,7 @@ from typing import Any, Awaitable, Callable, Optional, Union
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
-from rasa.shared.core.events import BotUttered, Event, UserUttered
+from rasa.shared.core.events import BotUttered, Event, UserUttered, deserialise_events
 from sanic import Blueprint, Request, Sanic, response
 from sanic.response import HTTPResponse
 
@@ -94,6 +94,13 @@ def pushed_since_last_turn(events: list[Event]) -> list[dict[str, Any]]:
     return pushed
 
 
+def primary_store(store: Any) -> Any:
+    """The configured tracker store inside Rasa's wrappers (FailSafeTrackerStore, AwaitableTrackerStore)."""
+    while getattr(store, "_tracker_store", None) is not None:
+        store = store._tracker_store
+    return store
+
+
 class RestWithPushInput(RestInput):
     """REST channel that also delivers messages pushed into the conversation since the last turn."""
 
@@ -111,10 +118,14 @@ class RestWithPushInput(RestInput):
         return {"client_key": key} if key else None
 
     async def pending_messages(self, sender_id: str) -> list[dict[str, Any]]:
-        """What was pushed into this conversation and not yet returned to the parent."""
+        """What was pushed into this conversation and not yet returned to the parent: read from the end of the
+        conversation when the tracker store can (channels.tracker_store), else from the whole tracker."""
         agent = getattr(getattr(self.app, "ctx", None), "agent", None)
         if agent is None or agent.tracker_store is None:
             return []
+        read_tail = getattr(primary_store(agent.tracker_store), "events_since_typed_message", None)
+        if read_tail is not None:
+            return pushed_since_last_turn(deserialise_events(await read_tail(sender_id)))
         tracker = await agent.tracker_store.retrieve(sender_id)
         return pushed_since_last_turn(list(tracker.events)) if tracker else []
 

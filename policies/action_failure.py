@@ -60,14 +60,17 @@ def failed_session_start(tracker: DialogueStateTracker) -> bool:
     A working `action_session_start` ends with `action_listen`; a failed one leaves the parent's message right
     after `ActionExecuted(action_session_start)`, where no rule matches (the fallback would show empty values).
     """
-    events = list(tracker.events)
-    last_user = next((i for i in range(len(events) - 1, -1, -1) if isinstance(events[i], UserUttered)), None)
-    if last_user is None:
-        return False
-    if any(isinstance(e, ActionExecuted) and e.action_name != ACTION_EXTRACT_SLOTS for e in events[last_user + 1:]):
-        return False
-    before = next((e for e in reversed(events[:last_user]) if isinstance(e, ActionExecuted)), None)
-    return before is not None and before.action_name == ACTION_SESSION_START_NAME
+    seen_user = False
+    for event in reversed(tracker.events):  # from the end: only this turn and the action before it are read
+        if not isinstance(event, (UserUttered, ActionExecuted)):
+            continue
+        if seen_user and isinstance(event, ActionExecuted):
+            return event.action_name == ACTION_SESSION_START_NAME
+        if isinstance(event, UserUttered):
+            seen_user = True
+        elif event.action_name != ACTION_EXTRACT_SLOTS:
+            return False
+    return False
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
@@ -88,6 +91,13 @@ class ActionFailurePolicy(Policy):
         """Nothing to learn."""
         return self._resource
 
+    def _watched(self, domain: Domain) -> frozenset[str]:
+        """`watched_actions`, worked out once per domain (this runs for every prediction)."""
+        cached = getattr(self, "_watched_cache", None)
+        if cached is None or cached[0] is not domain:
+            cached = self._watched_cache = (domain, watched_actions(domain))
+        return cached[1]
+
     def responses(self) -> tuple[str, str]:
         return self.config["response"], self.config["response_without_contact"]
 
@@ -105,7 +115,7 @@ class ActionFailurePolicy(Policy):
     def _action_for(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[str]:
         if tracker.latest_action_name in self.responses():
             return ACTION_LISTEN_NAME
-        failed = failed_action(tracker, watched_actions(domain))
+        failed = failed_action(tracker, self._watched(domain))
         if failed is None and failed_session_start(tracker):
             failed = ACTION_SESSION_START_NAME
         if failed is None:

@@ -59,7 +59,7 @@ def test_without_environment_it_is_one_machine(monkeypatch):
     endpoints = read_endpoints(monkeypatch, {k: v for k, v in env.items() if k in ENDPOINT_VARIABLES})
     assert endpoints.action.url == "http://localhost:5055/webhook"
     assert (endpoints.tracker_store.type, endpoints.tracker_store.url) == (
-        "SQL", f"sqlite:///{PROJECT_ROOT}/var/rasa_tracker.db")
+        "channels.tracker_store.RecentTurnsSQLTrackerStore", f"sqlite:///{PROJECT_ROOT}/var/rasa_tracker.db")
     assert endpoints.lock_store.type == "in_memory"
 
 
