@@ -139,9 +139,10 @@ def http_json(url: str, payload: Any = None, timeout: float = 30) -> Any:
         return json.loads(resp.read() or b"null")
 
 
-def first_reply(rasa_url: str, rasa: Server, message: str, timeout: float = START_TIMEOUT_S) -> float:
-    """Poll the REST webhook with `message` until a reply comes back; the monotonic time it came."""
-    deadline = time.monotonic() + timeout
+def first_reply(rasa_url: str, rasa: Server, message: str, timeout: Optional[float] = None) -> float:
+    """Poll the REST webhook with `message` until a reply comes back (within `timeout`, default
+    START_TIMEOUT_S); the monotonic time it came."""
+    deadline = time.monotonic() + (START_TIMEOUT_S if timeout is None else timeout)
     sender = f"startup-{secrets.token_hex(4)}"
     while time.monotonic() < deadline:
         rasa.check_running()

@@ -107,8 +107,7 @@ def warm_up(urls: Dict[str, str], cycles: Dict[str, List[str]]) -> None:
 def measure(args: argparse.Namespace) -> Dict[str, Any]:
     """Start both bots, warm them up, run `--repeat` long conversations each; the figures."""
     # A busy shared machine can take longer than bench/latency.py's 300 s to load a model.
-    latency.wait_http.__defaults__ = (args.start_timeout,)
-    latency.first_reply.__defaults__ = (args.start_timeout,)
+    latency.START_TIMEOUT_S = args.start_timeout
     model = latency.latest_model()
     base = make_baseline(log=latency.log)
     procs = latency.Procs()
