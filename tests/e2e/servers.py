@@ -91,7 +91,9 @@ def write_endpoints(workdir: Path, action_port: int) -> Path:
     path = workdir / "endpoints.yml"
     path.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n'
+        # The shipped tracker store (endpoints.yml): only the recent turns of a session are loaded.
+        'tracker_store:\n  type: channels.tracker_store.RecentTurnsSQLTrackerStore\n'
+        f'  url: "sqlite:///{workdir / "tracker.db"}"\n  recent_turns: 4\n  transcript_events: 60\n'
         'lock_store:\n  type: "in_memory"\n' + NLG_ENDPOINT_YAML
     )
     return path

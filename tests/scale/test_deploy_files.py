@@ -98,7 +98,7 @@ def test_rasa_values():
     assert settings["initialModel"] == "" and settings["trainInitialModel"] is False
     endpoints = settings["endpoints"]
     tracker, lock = endpoints["trackerStore"], endpoints["lockStore"]
-    assert tracker["enabled"] and tracker["type"] == "sql" and tracker["url"] == "${TRACKER_STORE_URL}"
+    assert tracker["enabled"] and tracker["type"] == "channels.tracker_store.RecentTurnsSQLTrackerStore" and tracker["url"] == "${TRACKER_STORE_URL}"
     # The chart's defaults read DB_* variables nobody sets: they must be removed (null).
     assert all(tracker[key] is None for key in ("dialect", "port", "username", "password", "db", "login_db"))
     assert lock["enabled"] and lock["type"] == "channels.lock_store.AtomicRedisLockStore"
