@@ -77,6 +77,7 @@ bench: train
 	$(PY) bench/readability.py --write-docs
 	$(PY) bench/roster_import.py --write-docs
 	$(PY) bench/latency.py
+	$(PY) bench/long_conversation.py --write-docs
 
 clean:
 	rm -rf results .pytest_cache
