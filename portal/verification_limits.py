@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import SENDER_KEY_MAX, VerificationFailure, utcnow  # noqa: F401  (SENDER_KEY_MAX: for callers)
 from portal.normalise import phone_key
+from portal.settings import SettingError, env_int
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +54,13 @@ class Limits:
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = (environ.get(name) or "").strip()
-    if not raw:
-        return default
+    """`name` as a whole number of at least 1; a malformed value is logged and the default used (the limits are
+    read at every check, where refusing would break the identity check itself)."""
     try:
-        value = int(raw)
-    except ValueError:
-        log.warning("%s=%r is not a whole number; using %d", name, raw, default)
+        return env_int(environ, name, default, low=1)
+    except SettingError as error:
+        log.warning("%s; using %d", error, default)
         return default
-    if value < 1:
-        log.warning("%s must be at least 1; using %d", name, default)
-        return default
-    return value
 
 
 def _hash_key(environ: Mapping[str, str] = os.environ) -> bytes:
