@@ -178,8 +178,8 @@ class RecentTurnsSQLTrackerStore(SQLTrackerStore):
             .order_by(event.id.desc()).limit(2 * self.transcript_events)][::-1]
         data = dict(session.query(event.id, event.data).filter(event.id.in_([*messages, *state])))
         copies = [transcript_copy(json.loads(data[i])) for i in messages if i in data]
-        shown = [copy for copy in copies if (copy.get("text") or "").strip()][-self.transcript_events:] \
-            if self.transcript_events > 0 else []
+        # `messages` is empty when transcript_events is 0, so the slice never sees [-0:].
+        shown = [copy for copy in copies if (copy.get("text") or "").strip()][-self.transcript_events:]
         return shown + [json.loads(data[i]) for i in state if i in data]
 
     async def events_since_typed_message(self, sender_id: str) -> list[dict[str, Any]]:
